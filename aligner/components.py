@@ -1,0 +1,102 @@
+"""The component catalog: rules/components.toml turned into matchers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Dict, List, Optional, Tuple
+
+from packaging.utils import canonicalize_name
+
+from aligner import _toml
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    scheme: str
+    pip: Tuple[str, ...]
+    repos: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Image:
+    repository: str
+    tag: "re.Pattern[str]"
+    components: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    component: str
+    requirement: bool  # the value is a pip requirement, not a bare version
+
+
+class Catalog:
+    def __init__(self, data: dict):
+        names = data.get("names", {})
+        self.components: Dict[str, Component] = {}
+        self._pip: Dict[str, str] = {}
+        self._repos: Dict[str, str] = {}
+        aliases: Dict[str, str] = {}
+        for name, entry in data["component"].items():
+            comp = Component(
+                name,
+                entry.get("scheme", "pep440"),
+                tuple(entry.get("pip", ())),
+                tuple(entry.get("repos", ())),
+            )
+            self.components[name] = comp
+            for dist in comp.pip:
+                self._pip[canonicalize_name(dist)] = name
+            for repo in comp.repos:
+                self._repos[repo.lower()] = name
+            for alias in entry.get("arg-aliases", ()):
+                aliases[alias.upper()] = name
+        self._aliases = aliases
+        version_suffixes = [s.upper() for s in names.get("version-suffixes", ())]
+        requirement_suffixes = [s.upper() for s in names.get("requirement-suffixes", ())]
+        self._requirement_suffixes = frozenset(requirement_suffixes)
+        alt = "|".join(sorted(map(re.escape, aliases), key=len, reverse=True))
+        suf = "|".join(sorted(map(re.escape, version_suffixes + requirement_suffixes), key=len, reverse=True))
+        self._arg = re.compile(rf"({alt})_({suf})", re.IGNORECASE)
+        self.images: Dict[str, Image] = {
+            img["repository"].lower(): Image(img["repository"], re.compile(img["tag"]), tuple(img["components"]))
+            for img in data.get("image", ())
+        }
+
+    def scheme(self, component: str) -> str:
+        return self.components[component].scheme
+
+    def by_variable(self, name: str) -> Optional[NameMatch]:
+        m = self._arg.fullmatch(name)
+        if not m:
+            return None
+        return NameMatch(self._aliases[m.group(1).upper()], m.group(2).upper() in self._requirement_suffixes)
+
+    def by_pip(self, dist: str) -> Optional[str]:
+        return self._pip.get(canonicalize_name(dist))
+
+    def by_repo(self, repo: str) -> Optional[str]:
+        return self._repos.get(repo.lower().removesuffix(".git"))
+
+    def by_image(self, repository: str) -> Optional[Image]:
+        return self.images.get(repository.lower())
+
+    def by_dep_name(self, dep: str) -> Optional[str]:
+        """A Renovate depName: a pip name, an image repository or a git repository."""
+        image = self.by_image(dep)
+        if image:
+            return image.components[0]
+        return self.by_repo(dep) or self.by_pip(dep) or (dep if dep in self.components else None)
+
+    def names(self) -> List[str]:
+        return sorted(self.components)
+
+
+@lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    text = resources.files("aligner.rules").joinpath("components.toml").read_text("utf-8")
+    return Catalog(_toml.loads(text))

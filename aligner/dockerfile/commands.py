@@ -1,0 +1,207 @@
+"""Recognise versions in expanded words: pip requirements, git refs, image references.
+
+Each recogniser returns `Found` records: which component, and which character
+range of a traced word holds its version. The reader maps them to file bytes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple
+
+from aligner.components import Catalog
+from aligner.dockerfile.traced import Traced
+
+
+@dataclass(frozen=True)
+class Found:
+    component: str
+    kind: str
+    name: str
+    word: Traced
+    i: int
+    j: int
+    op: Optional[str] = None
+    extras: Tuple[str, ...] = ()
+
+
+_REQ = re.compile(
+    r"\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?P<extras>\[[^\]]*\])?(?P<spec>[^;]*)"
+)
+_CLAUSE = re.compile(r"\s*(===|==|~=|!=|<=|>=|<|>)\s*(\S*?)\s*$")
+_URL_REQ = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@\s*")
+_GIT_URL = re.compile(r"(?:git\+)?(?:[a-z]+://|git@)[^/:]+[/:](?P<repo>[^/@#\s]+/[^/@#\s]+?)(?:\.git)?(?:@(?P<ref>[^#\s]*))?(?:#.*)?$")
+_PIP_PROG = re.compile(r"pip(\d+(\.\d+)?)?")
+_PY_PROG = re.compile(r"python(\d+(\.\d+)?)?")
+_ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+WRAPPERS = frozenset({"sudo", "env", "time", "nice", "exec", "command", "nohup"})
+
+PIP_OPTS_WITH_ARG = frozenset(
+    """-i --index-url --extra-index-url -f --find-links -c --constraint -r --requirement
+    -e --editable -t --target --prefix --root --python-version --platform --implementation
+    --abi --only-binary --no-binary --progress-bar --cache-dir --src --upgrade-strategy
+    --trusted-host --python -p --index-strategy --torch-backend --index --default-index
+    --overrides --override --prerelease --config-settings --config-setting -C --global-option
+    --log --timeout --retries --proxy --cert --client-cert --exists-action --keyring-provider
+    --report --root-user-action --resolution --link-mode --exclude-newer --build-constraint
+    -b --python-platform --group --extra""".split()
+)
+GIT_CLONE_OPTS_WITH_ARG = frozenset(
+    """--depth --origin -o --config -c --jobs -j --reference --separate-git-dir --template
+    --upload-pack -u --shallow-since --shallow-exclude --filter""".split()
+)
+
+
+def command_finds(cat: Catalog, words: List[Traced], clone: List[Tuple[str, str]]) -> Iterator[Found]:
+    """Versions in one simple shell command. `clone` carries the last known git clone."""
+    texts = [w.text for w in words]
+    k = 0
+    while k < len(texts) and (_ASSIGN.match(texts[k]) or texts[k] in WRAPPERS):
+        k += 1
+    if k >= len(texts):
+        return
+    prog = posixpath.basename(texts[k])
+    if _PIP_PROG.fullmatch(prog):
+        sub = k + 1
+    elif _PY_PROG.fullmatch(prog) and texts[k + 1:k + 2] == ["-m"] and k + 2 < len(texts) and _PIP_PROG.fullmatch(texts[k + 2]):
+        sub = k + 3
+    elif prog == "uv" and texts[k + 1:k + 2] == ["pip"]:
+        sub = k + 2
+    elif prog == "git":
+        yield from _git(cat, words, texts, k + 1, clone)
+        return
+    else:
+        return
+    while sub < len(texts) and texts[sub].startswith("-"):
+        sub += 1
+    if sub >= len(texts) or texts[sub] != "install":
+        return
+    skip = False
+    for word in words[sub + 1:]:
+        text = word.text
+        if skip:
+            skip = False
+        elif text.startswith("-"):
+            skip = "=" not in text and text in PIP_OPTS_WITH_ARG
+        else:
+            yield from requirement_finds(cat, word, "pip")
+
+
+def requirement_finds(cat: Catalog, word: Traced, kind: str) -> Iterator[Found]:
+    """The version in one pip requirement (`vllm[flashinfer]==0.10.2`, a git URL, ...)."""
+    text = word.text
+    url = _URL_REQ.match(text)
+    target = text[url.end():] if url else text
+    if target.startswith("git+") or "://" in target:
+        yield from _git_url(cat, word, len(text) - len(target))
+        return
+    if "/" in text or text.startswith(".") or text.endswith((".whl", ".tar.gz", ".zip")):
+        return
+    m = _REQ.match(text)
+    component = cat.by_pip(m.group("name")) if m else None
+    if not component:
+        return
+    extras = tuple(e.strip() for e in (m.group("extras") or "[]")[1:-1].split(",") if e.strip())
+    spec = m.group("spec")
+    base = m.start("spec")
+    if not spec.strip():
+        at = m.end("extras") if m.group("extras") else m.end("name")
+        yield Found(component, kind, m.group("name"), word, at, at, "", extras)
+        return
+    clauses = spec.split(",")
+    one = _CLAUSE.match(clauses[0]) if len(clauses) == 1 else None
+    if one:
+        yield Found(component, kind, m.group("name"), word, base + one.start(2), base + one.end(2), one.group(1), extras)
+    else:
+        lead = len(spec) - len(spec.lstrip())
+        yield Found(component, kind, m.group("name"), word, base + lead, base + len(spec.rstrip()), "", extras)
+
+
+def _git_url(cat: Catalog, word: Traced, offset: int) -> Iterator[Found]:
+    m = _GIT_URL.match(word.text, offset)
+    if not m or m.group("ref") is None:
+        return
+    component = cat.by_repo(m.group("repo"))
+    if component:
+        yield Found(component, "git", _repo_name(m.group("repo")), word, m.start("ref"), m.end("ref"))
+
+
+def _repo_name(repo: str) -> str:
+    return repo[:-4] if repo.endswith(".git") else repo
+
+
+def _git(cat: Catalog, words, texts, k, clone) -> Iterator[Found]:
+    while k < len(texts) and texts[k].startswith("-"):
+        k += 2 if texts[k] in ("-C", "-c") else 1
+    if k >= len(texts):
+        return
+    sub, args = texts[k], list(range(k + 1, len(texts)))
+    if sub == "clone":
+        branch, positional, skip = None, [], False
+        for a in args:
+            t = texts[a]
+            if skip:
+                skip = False
+            elif t in ("--branch", "-b"):
+                branch = (a + 1, 0) if a + 1 < len(texts) else None
+                skip = True
+            elif t.startswith("--branch="):
+                branch = (a, len("--branch="))
+            elif t.startswith("-"):
+                skip = "=" not in t and t in GIT_CLONE_OPTS_WITH_ARG
+            else:
+                positional.append(a)
+        if not positional:
+            return
+        m = _GIT_URL.match(texts[positional[0]])
+        component = cat.by_repo(m.group("repo")) if m else None
+        clone[:] = [(component, _repo_name(m.group("repo")))] if component else []
+        if component and branch:
+            w, at = branch
+            yield Found(component, "git", _repo_name(m.group("repo")), words[w], at, len(texts[w]))
+    elif sub == "checkout" and clone:
+        skip = False
+        for a in args:
+            t = texts[a]
+            if skip:
+                skip = False
+            elif t in ("-b", "-B", "--orphan"):
+                skip = True
+            elif t == "--":
+                return
+            elif not t.startswith("-"):
+                component, repo = clone[0]
+                yield Found(component, "git", repo, words[a], 0, len(t))
+                return
+
+
+def image_finds(cat: Catalog, word: Traced) -> Iterator[Found]:
+    """Versions in an image reference such as `nvidia/cuda:12.8.1-devel-ubuntu24.04`."""
+    ref = word.text
+    at = ref.find("@")
+    name_tag = ref if at < 0 else ref[:at]
+    colon, slash = name_tag.rfind(":"), name_tag.rfind("/")
+    repo, tag_at = (name_tag[:colon], colon + 1) if colon > slash else (name_tag, None)
+    parts = repo.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if parts[0] == "library" and len(parts) > 1:
+        parts = parts[1:]
+    path = "/".join(parts)
+    image = cat.by_image(path)
+    if not image:
+        return
+    if tag_at is None:
+        if at < 0:
+            yield Found(image.components[0], "from", path, word, len(repo), len(repo))
+        return
+    tag = name_tag[tag_at:]
+    m = image.tag.match(tag)
+    if not m:
+        yield Found(image.components[0], "from", path, word, tag_at, len(name_tag))
+        return
+    for group, component in enumerate(image.components, 1):
+        if m.group(group) is not None:
+            yield Found(component, "from", path, word, tag_at + m.start(group), tag_at + m.end(group))

@@ -1,0 +1,80 @@
+"""What the reader yields: pins, stages and variables of one Dockerfile."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import List, Optional, Tuple
+
+KINDS = ("arg", "env", "from", "pip", "git")
+FORMS = ("version", "range", "commit", "moving", "empty")
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One version of a known component, as written in a Dockerfile."""
+
+    path: str
+    component: str
+    kind: str  # one of KINDS
+    name: str  # variable, image repository, distribution or git repository
+    value: str  # the bytes at [start, end) as written
+    version: Optional[str]  # normal form, None for commits, branches, empty
+    form: str  # one of FORMS
+    line: int  # 1-based line of the value
+    column: int  # 1-based character column of the value
+    start: Optional[int]  # byte offsets of the value; None when no one span holds it
+    end: Optional[int]
+    stage: Optional[str]  # None: global scope, before the first FROM
+    op: Optional[str] = None  # pip specifier operator ("" when none); None for other kinds
+    extras: Tuple[str, ...] = ()
+    via: Optional[str] = None  # variable the value was reached through
+    use_line: int = 0  # line of the instruction that uses the value
+    visible: bool = True  # False: reached through a global ARG the stage did not redeclare
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["extras"] = list(self.extras)
+        return out
+
+
+@dataclass(frozen=True)
+class Stage:
+    index: int
+    name: Optional[str]
+    image: str  # after substitution of global ARGs
+    line: int
+    parent: Optional[int] = None  # index of the earlier stage it is built FROM
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name else str(self.index)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An ARG or ENV declaration, for rules that read values that are not pins."""
+
+    kind: str  # arg | env
+    name: str
+    value: Optional[str]  # after substitution; None for `ARG NAME` without default
+    line: int
+    stage: Optional[str]
+
+
+@dataclass(frozen=True)
+class HiddenUse:
+    """A use of a global ARG in a stage that did not redeclare it (Docker gives "")."""
+
+    name: str
+    line: int
+    stage: str
+    declared_line: int
+
+
+@dataclass
+class Dockerfile:
+    path: str
+    pins: List[Pin] = field(default_factory=list)
+    stages: List[Stage] = field(default_factory=list)
+    variables: List[Variable] = field(default_factory=list)
+    hidden_uses: List[HiddenUse] = field(default_factory=list)

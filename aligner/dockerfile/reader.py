@@ -1,0 +1,253 @@
+"""Read a Dockerfile into pins, following ARG/ENV scopes and stages as Docker does."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
+
+from aligner.components import Catalog, catalog
+from aligner.dockerfile.commands import Found, command_finds, image_finds, requirement_finds
+from aligner.dockerfile.lexer import Instruction, Source, lex
+from aligner.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
+from aligner.dockerfile.traced import Piece, Traced
+from aligner.dockerfile.words import WordError, expand_word, shell_commands, split_raw
+from aligner.errors import InputError
+from aligner.versions import form, normalise
+
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RENOVATE = re.compile(r"#\s*renovate:.*?\bdepName=(\S+)")
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash"})
+
+
+@dataclass
+class _Binding:
+    value: Optional[Traced]
+    line: int
+
+
+def read(path: str, data: bytes, cat: Optional[Catalog] = None) -> Dockerfile:
+    """Parse Dockerfile bytes; raises InputError naming the file and line."""
+    return _Reader(lex(path, data), cat or catalog()).run()
+
+
+def read_file(path: str, cat: Optional[Catalog] = None) -> Dockerfile:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except IsADirectoryError:
+        raise InputError(path, None, "is a directory, not a Dockerfile") from None
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    return read(path, data, cat)
+
+
+class _Reader:
+    def __init__(self, src: Source, cat: Catalog):
+        self.src, self.cat = src, cat
+        self.out = Dockerfile(src.path)
+        self.globals: Dict[str, _Binding] = {}
+        self.args: Dict[str, _Binding] = {}
+        self.env: Dict[str, Traced] = {}
+        self.stage_env: List[Dict[str, Traced]] = []
+        self.stage: Optional[Stage] = None
+        self.hidden: Set[str] = set()
+        self.inst: Optional[Instruction] = None
+
+    def run(self) -> Dockerfile:
+        for inst in self.src.instructions:
+            self.inst, self.hidden = inst, set()
+            handler = getattr(self, "_" + inst.keyword.lower(), None)
+            if self.stage is None and inst.keyword != "ARG" and inst.keyword != "FROM":
+                raise self.src.error(inst.line, f"{inst.keyword} before the first FROM")
+            try:
+                if handler:
+                    handler(inst)
+            except WordError as exc:
+                raise self._word_error(exc) from None
+        if not self.out.stages:
+            raise self.src.error(1, "no FROM instruction: not a Dockerfile")
+        self.out.pins.sort(key=lambda p: (p.use_line, p.line, p.column, p.kind))
+        return self.out
+
+    def _word_error(self, exc: WordError) -> InputError:
+        offset = exc.offset()
+        line = self.src.line_of(offset) if offset >= 0 else self.inst.line
+        return self.src.error(line, str(exc))
+
+    # -- scopes ------------------------------------------------------------
+    def lookup(self, name: str) -> Optional[Traced]:
+        if self.stage is None:
+            b = self.globals.get(name)
+            return b.value if b else None
+        if name in self.env:
+            return self.env[name]
+        if name in self.args:
+            return self.args[name].value
+        if name in self.globals:
+            self.hidden.add(name)
+            self.out.hidden_uses.append(HiddenUse(name, self.inst.line, self.stage.label, self.globals[name].line))
+            return self.globals[name].value
+        return None
+
+    def global_lookup(self, name: str) -> Optional[Traced]:
+        b = self.globals.get(name)
+        return b.value if b else None
+
+    # -- instructions --------------------------------------------------------
+    def _arg(self, inst: Instruction) -> None:
+        for n, (name, value) in enumerate(self._assignments(inst, legacy=False)):
+            if self.stage is None:
+                self.globals[name] = _Binding(value, inst.line)
+            elif value is None:
+                outer = self.globals.get(name)
+                self.args[name] = _Binding(outer.value if outer else None, inst.line)
+            else:
+                self.args[name] = _Binding(value, inst.line)
+            self._declared("arg", name, value, n == 0)
+
+    def _env(self, inst: Instruction) -> None:
+        for n, (name, value) in enumerate(self._assignments(inst, legacy=True)):
+            self.env[name] = value
+            self._declared("env", name, value, n == 0)
+
+    def _assignments(self, inst: Instruction, legacy: bool) -> List[Tuple[str, Optional[Traced]]]:
+        args, text = inst.args, inst.args.text
+        words = split_raw(text, self.src.escape)
+        if not words:
+            raise self.src.error(inst.line, f"{inst.keyword} needs at least one name")
+        out = []
+        first = text[words[0][0]:words[0][1]]
+        if legacy and "=" not in first:
+            rest = words[1][0] if len(words) > 1 else len(text)
+            value = expand_word(args.slice(rest, len(text.rstrip())), self.lookup, self.src.escape)
+            return [(self._name(first, inst), value)]
+        for a, b in words:
+            raw = text[a:b]
+            eq = raw.find("=")
+            if eq < 0:
+                if legacy:
+                    raise self.src.error(inst.line, f"ENV {raw!r} has no value")
+                out.append((self._name(raw, inst), None))
+            else:
+                value = expand_word(args.slice(a + eq + 1, b), self.lookup, self.src.escape)
+                out.append((self._name(raw[:eq], inst), value))
+        return out
+
+    def _name(self, name: str, inst: Instruction) -> str:
+        if not _VAR_NAME.fullmatch(name):
+            raise self.src.error(inst.line, f"{inst.keyword} name {name[:40]!r} is not a valid variable name")
+        return name
+
+    def _declared(self, kind: str, name: str, value: Optional[Traced], first: bool) -> None:
+        label = self.stage.label if self.stage else None
+        self.out.variables.append(Variable(kind, name, value.text if value is not None else None, self.inst.line, label))
+        if value is None:
+            return
+        component, requirement = None, False
+        note = self.src.comments.get(self.inst.line - 1, "") if first else ""
+        renovate = _RENOVATE.search(note)
+        if renovate:
+            component = self.cat.by_dep_name(renovate.group(1))
+        if component is None:
+            match = self.cat.by_variable(name)
+            if match is None:
+                return
+            component, requirement = match.component, match.requirement
+        if requirement:
+            for f in requirement_finds(self.cat, value, kind):
+                self._pin(Found(f.component, kind, name, value, f.i, f.j, f.op))
+        else:
+            self._pin(Found(component, kind, name, value, 0, len(value)))
+
+    def _from(self, inst: Instruction) -> None:
+        text = inst.args.text
+        words = [(text[a:b], a, b) for a, b in split_raw(text, self.src.escape)]
+        words = [w for w in words if not w[0].startswith("--")]
+        if not words:
+            raise self.src.error(inst.line, "FROM needs an image")
+        raw, a, b = words[0]
+        name = words[2][0] if len(words) >= 3 and words[1][0].lower() == "as" else None
+        image = expand_word(inst.args.slice(a, b), self.global_lookup, self.src.escape)
+        parent = next((s.index for s in self.out.stages if s.name and s.name.lower() == image.text.lower()), None)
+        self.stage = Stage(len(self.out.stages), name, image.text, inst.line, parent)
+        self.out.stages.append(self.stage)
+        self.args = {}
+        self.env = dict(self.stage_env[parent]) if parent is not None else {}
+        self.stage_env.append(self.env)
+        if parent is None:
+            for found in image_finds(self.cat, image):
+                self._pin(found)
+
+    def _run(self, inst: Instruction) -> None:
+        args, text = inst.args, inst.args.text
+        start = next((a for a, b in split_raw(text) if not text.startswith("--", a)), len(text))
+        command = args.slice(start, len(text))
+        commands = self._exec_form(command)
+        if commands is None:
+            commands = shell_commands(command, self.lookup)
+            if inst.heredocs and (not commands or posixpath.basename(commands[0][0].text) in SHELLS):
+                for doc in inst.heredocs:
+                    commands += shell_commands(doc.body, self.lookup)
+        clone: List = []
+        for words in commands:
+            for found in command_finds(self.cat, words, clone):
+                self._pin(found)
+
+    @staticmethod
+    def _exec_form(command: Traced) -> Optional[List[List[Traced]]]:
+        text = command.text.strip()
+        if not text.startswith("["):
+            return None
+        try:
+            items = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            return None
+        words = []
+        for m in _JSON_STRING.finditer(command.text):
+            if "\\" in m.group(1):
+                words.append(Traced([Piece(json.loads(m.group(0)), -1, -1, synthetic=True)]))
+            else:
+                words.append(command.slice(m.start(1), m.end(1)))
+        return [words]
+
+    # -- pins ------------------------------------------------------------------
+    def _pin(self, f: Found) -> None:
+        src, inst = self.src, self.inst
+        effective = f.word.text[f.i:f.j]
+        where = f.word.locate(f.i, f.j)
+        if where:
+            (a, b), via = where
+            value, start, end = src.text[a:b], src.byte_offset(a), src.byte_offset(b)
+            line, column = src.line_of(a), src.column_of(a)
+        else:
+            via, value, start, end, line, column = None, effective, None, None, inst.line, 0
+        scheme = self.cat.scheme(f.component)
+        kind_form = form(effective, scheme, f.op)
+        version = normalise(effective, scheme) if kind_form in ("version", "range") else None
+        pin = Pin(
+            path=src.path,
+            component=f.component,
+            kind=f.kind,
+            name=f.name,
+            value=value,
+            version=version,
+            form=kind_form,
+            line=line,
+            column=column,
+            start=start,
+            end=end,
+            stage=self.stage.label if self.stage else None,
+            op=f.op if f.kind == "pip" else None,
+            extras=f.extras,
+            via=via,
+            use_line=inst.line if via else line,
+            visible=via not in self.hidden,
+        )
+        if pin not in self.out.pins:
+            self.out.pins.append(pin)

@@ -1,0 +1,58 @@
+"""Change pinned values in file bytes, and nothing else.
+
+`rewrite` is the one primitive every writer goes through: it takes the file's
+bytes and new values for some of its pins, checks that each pin still matches
+the bytes (a stale pin is an error, not a silent corruption), and replaces only
+the value spans. Pins that share a span (an ARG and the pip line that uses it)
+must agree on the new value.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, Mapping, Tuple
+
+from aligner.dockerfile.model import Pin
+from aligner.versions import strip_v
+
+
+class RewriteError(ValueError):
+    pass
+
+
+def render(pin: Pin, version: str) -> str:
+    """The text to write for `version` in the style of the pin's current value."""
+    old = pin.value
+    if pin.form == "empty" and not old:
+        if pin.kind == "pip":
+            return f"=={version}"
+        if pin.kind == "from":
+            return f":{version}"
+    if old[:1] in ("v", "V") and strip_v(old) != old and not version.startswith(("v", "V")):
+        return old[0] + version
+    if pin.component == "cuda" and old.isdigit() and "." in version:
+        return "".join(version.split(".")[:2])  # compact form in tags: 12.9 -> 129
+    return version
+
+
+def rewrite(data: bytes, changes: Mapping[Pin, str] | Iterable[Tuple[Pin, str]]) -> bytes:
+    """New file bytes with each pin's value bytes replaced by the given text."""
+    items = changes.items() if isinstance(changes, Mapping) else changes
+    edits: Dict[Tuple[int, int], bytes] = {}
+    for pin, text in items:
+        if pin.start is None or pin.end is None:
+            raise RewriteError(f"{pin.path}:{pin.line}: {pin.component} is not held in one place of the file")
+        if data[pin.start:pin.end] != pin.value.encode("utf-8"):
+            raise RewriteError(f"{pin.path}:{pin.line}: file changed since it was read ({pin.value!r} is not there)")
+        new = text.encode("utf-8")
+        span = (pin.start, pin.end)
+        if edits.get(span, new) != new:
+            raise RewriteError(f"{pin.path}:{pin.line}: conflicting new values for {pin.value!r}")
+        edits[span] = new
+    out, pos = [], 0
+    for (start, end), new in sorted(edits.items()):
+        if start < pos:
+            raise RewriteError(f"overlapping pins at byte {start}")
+        out += [data[pos:start], new]
+        pos = end
+    out.append(data[pos:])
+    return b"".join(out)

@@ -1,0 +1,1 @@
+"""aligner's knowledge as data (TOML); a package only so that it ships in the wheel."""
