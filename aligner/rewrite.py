@@ -3,8 +3,8 @@
 `rewrite` is the one primitive every writer goes through: it takes the file's
 bytes and new values for some of its pins, checks that each pin still matches
 the bytes (a stale pin is an error, not a silent corruption), and replaces only
-the value spans. Pins that share a span (an ARG and the pip line that uses it)
-must agree on the new value.
+the value spans. Pins that share a span (an ARG and the pip line that uses it),
+or lie one inside the other, must agree on the new bytes.
 """
 
 from __future__ import annotations
@@ -48,11 +48,15 @@ def rewrite(data: bytes, changes: Mapping[Pin, str] | Iterable[Tuple[Pin, str]])
         if edits.get(span, new) != new:
             raise RewriteError(f"{pin.path}:{pin.line}: conflicting new values for {pin.value!r}")
         edits[span] = new
-    out, pos = [], 0
-    for (start, end), new in sorted(edits.items()):
-        if start < pos:
-            raise RewriteError(f"overlapping pins at byte {start}")
+    out, pos, outer = [], 0, None
+    for (start, end), new in sorted(edits.items(), key=lambda e: (e[0][0], -e[0][1])):
+        if outer and start < outer[1]:
+            # a pin inside another (a tag's version inside an ARG's value): they must agree
+            o_start, o_end, o_new = outer
+            if end > o_end or data[o_start:start] + new + data[end:o_end] != o_new:
+                raise RewriteError(f"conflicting new values for overlapping pins at byte {start}")
+            continue
         out += [data[pos:start], new]
-        pos = end
+        pos, outer = end, (start, end, new)
     out.append(data[pos:])
     return b"".join(out)

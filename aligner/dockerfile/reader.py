@@ -226,7 +226,11 @@ class _Reader:
             value, start, end = src.text[a:b], src.byte_offset(a), src.byte_offset(b)
             line, column = src.line_of(a), src.column_of(a)
         else:
-            via, value, start, end, line, column = None, effective, None, None, inst.line, 0
+            # held in several places (e.g. a tag of an ARG and literal text): no one span
+            first = f.word.slice(f.i, f.j).pieces[0]
+            at = first.start if not first.synthetic else src.line_starts[inst.line - 1]
+            via, value, start, end = first.via, effective, None, None
+            line, column = src.line_of(at), src.column_of(at)
         scheme = self.cat.scheme(f.component)
         kind_form = form(effective, scheme, f.op)
         version = normalise(effective, scheme) if kind_form in ("version", "range") else None

@@ -1,0 +1,72 @@
+"""Bad input: one clear line naming file and line, exit 2, other files still read."""
+
+import json
+import os
+
+import pytest
+
+from aligner.dockerfile import read, read_file
+from aligner.errors import InputError
+
+BAD = [
+    ("binary", b"FROM python:3.12\nRUN echo \x00\x01\x02\n", 2, "binary file"),
+    ("invalid-utf8", b"FROM python:3.12\n# \xff\xfe\n", 2, "not valid UTF-8"),
+    ("not-a-dockerfile", b"[project]\nname = 'x'\n", 1, "unknown instruction"),
+    ("no-from", b"ARG VLLM_REF=v0.10.2\n", 1, "no FROM instruction"),
+    ("run-before-from", b"ARG A=1\nRUN pip install vllm\nFROM python:3.12\n", 2, "RUN before the first FROM"),
+    ("unterminated-heredoc", b"FROM python:3.12\nRUN <<EOF\npip install vllm==0.10.2\n", 2, "unterminated heredoc"),
+    ("unterminated-double-quote", b'FROM python:3.12\nRUN pip install "vllm==0.10.2\n', 2, 'unterminated " quote'),
+    ("unterminated-single-quote", b"FROM python:3.12\nARG VLLM_REF='v0.10.2\n", 2, "unterminated ' quote"),
+    ("unterminated-expansion", b"FROM python:3.12\nRUN \\\n  pip install vllm==${VLLM\n", 3, "unterminated ${"),
+    ("bad-escape-directive", b"# escape=x\nFROM python:3.12\n", 1, "escape directive"),
+    ("bad-arg-name", b"ARG 1BAD=2\nFROM python:3.12\n", 1, "not a valid variable name"),
+    ("nested-too-deep", ("ARG A=1\nFROM python:3.12\nRUN echo " + "${A:-" * 40 + "x" + "}" * 40 + "\n").encode(), 3, "nested deeper"),
+]
+
+
+@pytest.mark.parametrize("name,data,line,message", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_names_file_and_line(name, data, line, message):
+    with pytest.raises(InputError) as err:
+        read(f"{name}/Dockerfile", data)
+    assert err.value.path == f"{name}/Dockerfile"
+    assert err.value.line == line
+    assert message in err.value.message
+    assert str(err.value).startswith(f"{name}/Dockerfile:{line}: ")
+
+
+def test_directory_and_missing_file(tmp_path):
+    with pytest.raises(InputError, match="is a directory"):
+        read_file(str(tmp_path))
+    with pytest.raises(InputError, match="cannot read"):
+        read_file(str(tmp_path / "absent"))
+
+
+def test_os_error_is_reported_with_its_reason(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="cannot read: Not a directory"):
+        read_file(str(tmp_path / "file" / "Dockerfile"))
+
+
+def test_one_bad_file_does_not_stop_the_others(tmp_path, run_aligner):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "Dockerfile").write_bytes(b"FROM python:3.12\nRUN <<EOF\npip install vllm\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Dockerfile").write_bytes(b"ARG VLLM_REF=v0.10.2\nFROM python:3.12\n")
+    (tmp_path / "c.Dockerfile").write_bytes(b"FROM python:3.12\n\x00")
+    result = run_aligner("pins", "--format", "json", str(tmp_path))
+    assert result.returncode == 2
+    out = json.loads(result.stdout)
+    assert [(p["component"], p["value"]) for p in out["pins"]] == [("vllm", "v0.10.2"), ("python", "3.12")]
+    assert sorted((os.path.relpath(e["path"], tmp_path), e["line"]) for e in out["errors"]) == [
+        (os.path.join("a", "Dockerfile"), 2),
+        ("c.Dockerfile", 2),
+    ]
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("error: ") == 2
+
+
+def test_unreadable_in_cli_is_exit_2_without_traceback(tmp_path, run_aligner):
+    result = run_aligner("pins", str(tmp_path / "nope"))
+    assert result.returncode == 2
+    assert "nope: no such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,62 @@
+"""Properties of reading and rewriting, over generated Dockerfiles."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aligner.dockerfile import read
+from aligner.rewrite import render, rewrite
+from tests.dockerfile_gen import dockerfiles, versions
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def outside(data: bytes, pins) -> bytes:
+    """The file with every pin's value bytes cut out."""
+    spans = sorted({(p.start, p.end) for p in pins})
+    out, pos = [], 0
+    for start, end in spans:
+        out.append(data[pos:start])
+        pos = end
+    out.append(data[pos:])
+    return b"\x00".join(out)
+
+
+@SETTINGS
+@given(dockerfiles())
+def test_every_generated_file_has_pins_with_exact_spans(data):
+    pins = read("Dockerfile", data).pins
+    assert pins
+    for p in pins:
+        if p.start is None:
+            # only a value assembled from several places (a tag of ARG + literal) has no one span
+            assert p.kind == "from" and p.form == "moving" and p.via, p
+        else:
+            assert data[p.start:p.end] == p.value.encode("utf-8")
+
+
+@SETTINGS
+@given(dockerfiles())
+def test_rewriting_every_pin_to_its_own_value_is_identity(data):
+    pins = [p for p in read("Dockerfile", data).pins if p.start is not None]
+    assert rewrite(data, {p: p.value for p in pins}) == data
+
+
+@SETTINGS
+@given(dockerfiles(), st.data())
+def test_rewriting_changes_nothing_outside_the_value_spans(data, draw):
+    pins = [p for p in read("Dockerfile", data).pins if p.form != "empty" and p.start is not None]
+    chosen = {}
+    for p in pins:
+        span = (p.start, p.end)
+        if span in chosen:
+            continue
+        if any(q.kind == "from" for q in pins if (q.start, q.end) == span):
+            # image tags have a fixed shape (25.06-py3, 12.8.1-devel): keep it, change the digits
+            digits = st.sampled_from("0123456789")
+            chosen[span] = "".join(draw.draw(digits) if c.isdigit() else c for c in p.value)
+        else:
+            chosen[span] = render(p, draw.draw(versions()))
+    new = rewrite(data, {p: chosen[(p.start, p.end)] for p in pins})
+    again = [p for p in read("Dockerfile", new).pins if p.form != "empty" and p.start is not None]
+    assert [p.value for p in again] == [chosen[(p.start, p.end)] for p in pins]
+    assert outside(new, again) == outside(data, pins)

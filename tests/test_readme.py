@@ -1,0 +1,19 @@
+"""The README's set-up commands stay true."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def commands():
+    text = (ROOT / "README.md").read_text("utf-8")
+    section = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^    (\S.*)$", section, re.M)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    install_and_run, test_command = commands()
+    ci = (ROOT / ".ci" / "run").read_text("utf-8").splitlines()
+    assert test_command in ci
+    assert "aligner pins dockerfiles/ tests/" in install_and_run
