@@ -56,6 +56,7 @@ class _Reader:
         self.stage: Optional[Stage] = None
         self.hidden: Set[str] = set()
         self.inst: Optional[Instruction] = None
+        self.seen: Set[Pin] = set()
 
     def run(self) -> Dockerfile:
         for inst in self.src.instructions:
@@ -253,5 +254,6 @@ class _Reader:
             use_line=inst.line if via else line,
             visible=via not in self.hidden,
         )
-        if pin not in self.out.pins:
+        if pin not in self.seen:  # one RUN may use the same variable twice
+            self.seen.add(pin)
             self.out.pins.append(pin)
