@@ -19,6 +19,14 @@ class Component:
     scheme: str
     pip: Tuple[str, ...]
     repos: Tuple[str, ...]
+    versions: str = "index"  # index | table:FILE.TABLE | image | git
+    index: Tuple[str, ...] = ()  # index projects, the first is the component's own
+    since: Optional[str] = None  # oldest release kept in the snapshot
+    probe: Tuple[Tuple[str, object], ...] = ()
+
+    @property
+    def probe_dict(self) -> dict:
+        return dict(self.probe)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,10 @@ class Catalog:
                 entry.get("scheme", "pep440"),
                 tuple(entry.get("pip", ())),
                 tuple(entry.get("repos", ())),
+                entry.get("versions", "index"),
+                tuple(entry.get("index", ())),
+                entry.get("since"),
+                tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in entry.get("probe", {}).items()),
             )
             self.components[name] = comp
             for dist in comp.pip:
@@ -59,6 +71,7 @@ class Catalog:
         version_suffixes = [s.upper() for s in names.get("version-suffixes", ())]
         requirement_suffixes = [s.upper() for s in names.get("requirement-suffixes", ())]
         self._requirement_suffixes = frozenset(requirement_suffixes)
+        self.keep = frozenset(canonicalize_name(n) for n in data.get("snapshot", {}).get("keep", ()))
         alt = "|".join(sorted(map(re.escape, aliases), key=len, reverse=True))
         suf = "|".join(sorted(map(re.escape, version_suffixes + requirement_suffixes), key=len, reverse=True))
         self._arg = re.compile(rf"({alt})_({suf})", re.IGNORECASE)
@@ -94,6 +107,17 @@ class Catalog:
 
     def names(self) -> List[str]:
         return sorted(self.components)
+
+    def indexed(self) -> List[Component]:
+        return [c for c in self.components.values() if c.versions == "index"]
+
+    def relevant(self, dist: str) -> bool:
+        """A Requires-Dist name the snapshot keeps."""
+        return self.by_pip(dist) is not None or canonicalize_name(dist) in self.keep
+
+    def resolve(self, name: str) -> Optional[str]:
+        """A component from its own name, a pip name or an alias."""
+        return name if name in self.components else self.by_pip(name)
 
 
 @lru_cache(maxsize=1)

@@ -32,6 +32,7 @@ class Entry:
     etag: Optional[str]
     last_modified: Optional[str]
     stored: float  # when the body was last confirmed fresh
+    content_type: str = ""
 
     def age(self) -> float:
         return max(0.0, time.time() - self.stored)
@@ -49,7 +50,8 @@ class HttpCache:
         path = self._path(url)
         try:
             raw = json.loads(path.read_text("utf-8"))
-            entry = Entry(raw["url"], raw["body"], raw.get("etag"), raw.get("last_modified"), float(raw["stored"]))
+            entry = Entry(raw["url"], raw["body"], raw.get("etag"), raw.get("last_modified"), float(raw["stored"]),
+                          raw.get("content_type", ""))
             if entry.url != url or not isinstance(entry.body, str):
                 raise ValueError("entry for another URL")
             return entry

@@ -1,0 +1,50 @@
+"""Static fact tables in rules/ that no package index holds (NGC releases, CUDA
+drivers and architectures, GPUs). Every row must name its source document."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Dict, List
+
+from aligner import _toml
+
+FILES = ("ngc", "cuda", "gpus")
+
+
+class FactsError(Exception):
+    pass
+
+
+def load_file(name: str, text: str) -> Dict[str, List[dict]]:
+    try:
+        data = _toml.loads(text)
+    except _toml.TOMLDecodeError as exc:
+        raise FactsError(f"rules/{name}.toml: {exc}") from None
+    tables = {}
+    for table, rows in data.items():
+        if not isinstance(rows, list):
+            continue
+        for n, row in enumerate(rows, 1):
+            if not isinstance(row, dict) or not str(row.get("source", "")).strip():
+                raise FactsError(f"rules/{name}.toml: [[{table}]] row {n} has no source")
+        tables[table] = rows
+    return tables
+
+
+@lru_cache(maxsize=None)
+def tables() -> Dict[str, List[dict]]:
+    """All fact tables, keyed `FILE.TABLE` (e.g. `ngc.pytorch`, `cuda.driver`, `gpus.gpu`)."""
+    out: Dict[str, List[dict]] = {}
+    root = resources.files("aligner.rules")
+    for name in FILES:
+        item = root.joinpath(f"{name}.toml")
+        if not item.is_file():
+            continue
+        for table, rows in load_file(name, item.read_text("utf-8")).items():
+            out[f"{name}.{table}"] = rows
+    return out
+
+
+def table(key: str) -> List[dict]:
+    return tables().get(key, [])
