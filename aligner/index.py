@@ -252,8 +252,9 @@ class IndexClient:
             try:
                 r = self.session().get(url, headers=headers, timeout=self.timeout, allow_redirects=True)
                 r.content  # read the whole body now: a reset midway is a retryable fault
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = type(exc).__name__
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
+                problem = type(exc).__name__  # resets, timeouts, truncated bodies: passing faults
                 continue
             except requests.RequestException as exc:
                 raise IndexFetchError(f"{url}: {type(exc).__name__}: {exc}") from None
