@@ -165,6 +165,7 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
 def _cmd_rules_refresh(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from aligner.components import catalog
@@ -187,8 +188,9 @@ def _cmd_rules_refresh(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     print(f"index: {client.index_url} (from {client.index_source})", file=sys.stderr)
     failed = 0
+    err = Console(stderr=True, highlight=False)
     with Progress(TextColumn("{task.description:20}"), BarColumn(), MofNCompleteColumn(),
-                  transient=False, disable=not sys.stderr.isatty()) as progress:
+                  console=err, disable=not err.is_terminal) as progress:
         for project, since in wanted:
             task = progress.add_task(project, total=None)
             try:
@@ -196,11 +198,10 @@ def _cmd_rules_refresh(args: argparse.Namespace) -> int:
                                        lambda done, total: progress.update(task, completed=done, total=total))
             except IndexFetchError as exc:
                 failed += 1
-                progress.console.print(f"error: {project}: {exc}")
+                progress.console.print(f"error: {project}: {exc}", markup=False)
                 continue
             path = write_project(out_dir, record)
-            if not sys.stderr.isatty():
-                print(f"{project}: {len(record['releases'])} releases -> {path}", file=sys.stderr)
+            progress.console.print(f"{project}: {len(record['releases'])} releases -> {path}", markup=False)
     for w in client.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return EXIT_ERROR if failed else EXIT_OK

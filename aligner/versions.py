@@ -46,3 +46,39 @@ def form(text: str, scheme: str = "pep440", op: Optional[str] = None) -> str:
     if is_commit(text):
         return "commit"
     return "version" if normalise(text, scheme) is not None else "moving"
+
+
+def parse(text: str) -> Version:
+    """A PEP 440 version, accepting a leading `v` (tags such as v0.10.2)."""
+    return Version(strip_v(text.strip()))
+
+
+def satisfies(version: str, specifier: str) -> bool:
+    """PEP 440 containment; a pinned pre-release counts (1.1.0rc5 is a real pin).
+
+    NGC builds such as 2.8.0a0+5228986c39 are pre-releases of 2.8.0 and do NOT
+    satisfy ==2.8.0: exactly the mismatch that breaks an engine on an NGC base.
+    """
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(specifier).contains(parse(version), prereleases=True)
+
+
+def cuda_tuple(text: str) -> tuple:
+    """(major, minor[, patch]) of a CUDA version: 12.8, 12.8.1, or compact 128."""
+    norm = normalise(text, "cuda")
+    if norm is None:
+        raise ValueError(f"not a CUDA version: {text!r}")
+    return tuple(int(p) for p in norm.split("."))
+
+
+def cuda_minor(text: str) -> str:
+    major, minor = cuda_tuple(text)[:2]
+    return f"{major}.{minor}"
+
+
+def torch_cuda(version: str) -> Optional[str]:
+    """The CUDA of a torch build from its local label (2.8.0+cu128 -> 12.8), if it says."""
+    local = parse(version).local or ""
+    m = re.fullmatch(r"cu(\d{2,3})", local)
+    return normalise(m.group(1), "cuda") if m else None

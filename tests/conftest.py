@@ -1,5 +1,6 @@
 import os
 import shutil
+import tempfile
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# no test reads or fills the user's own cache; subprocesses inherit this
+os.environ["ALIGNER_CACHE_DIR"] = tempfile.mkdtemp(prefix="aligner-test-cache-")
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
