@@ -81,10 +81,52 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument("--jobs", type=int, default=8, help="concurrent requests (default 8)")
     refresh.set_defaults(run=_cmd_rules_refresh)
     rules.set_defaults(run=lambda a: (rules.print_help(), EXIT_ERROR)[1])
+
+    lock = sub.add_parser(
+        "lock", help="resolve one aligned set of versions per image and write the lock",
+        description=(
+            "Resolve, for every image in [tool.aligner.images], one set of versions that satisfies the "
+            "upstream pyproject's pins for the image's extra, every chosen release's own requirements "
+            "(from the index snapshot), the image's Python and CUDA, and its platforms; preferring the "
+            "upstream's pins, then the Dockerfiles' current pins, then the newest release. Writes "
+            "lock/aligner.lock with the reason for every version."
+        ),
+    )
+    _config_arg(lock)
+    lock.add_argument("--upgrade", action="store_true", help="prefer the newest releases over the current pins")
+    lock.add_argument("--upgrade-package", action="append", default=[], metavar="NAME",
+                      help="prefer the newest release of this component only (repeatable)")
+    lock.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 when the lock is missing or stale (for CI)")
+    lock.set_defaults(run=_cmd_lock)
+
+    explain = sub.add_parser("explain", help="why a version is (or would not be) chosen",
+                             description="The chain of constraints, with where each comes from, that decides "
+                                         "a component's version; with ==VERSION, whether that version could be chosen.")
+    _config_arg(explain)
+    explain.add_argument("component", metavar="COMPONENT[==VERSION]")
+    explain.add_argument("--image", help="only this image")
+    explain.set_defaults(run=_cmd_explain)
+
+    graph = sub.add_parser("graph", help="draw the constraint graph of the images",
+                           description="The constraint graph: components as nodes, constraints as edges with "
+                                       "their provenance. svg needs Graphviz's `dot`.")
+    _config_arg(graph)
+    graph.add_argument("--image", help="only this image")
+    graph.add_argument("--format", choices=("tree", "json", "dot", "svg"), default="tree")
+    graph.add_argument("-o", "--output", help="write to this file instead of standard output")
+    graph.set_defaults(run=_cmd_graph)
     return parser
 
 
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="aligner.toml or pyproject.toml with [tool.aligner] (default: found upwards from .)")
+    p.add_argument("--allow-insecure", action="store_true", help="allow a plain http:// upstream URL")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    from aligner.errors import InputError
+
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -92,6 +134,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_ERROR
     try:
         return args.run(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -205,3 +250,100 @@ def _cmd_rules_refresh(args: argparse.Namespace) -> int:
     for w in client.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _outcome(args: argparse.Namespace, upgrade=frozenset()):
+    from pathlib import Path
+
+    from aligner import config, lock
+    from aligner.components import catalog
+    from aligner.snapshot import Snapshot
+
+    cfg = config.load(Path(args.config) if args.config else None)
+    return cfg, lock.compute(cfg, catalog(), Snapshot.load(), upgrade, args.allow_insecure)
+
+
+def _print_conflicts(outcome) -> None:
+    for c in outcome.conflicts:
+        print(f"error: no aligned set of versions for image {c.image}:", file=sys.stderr)
+        for line in c.lines:
+            print(f"  {line}", file=sys.stderr)
+
+
+def _cmd_lock(args: argparse.Namespace) -> int:
+    import difflib
+
+    from aligner.httpcache import atomic_write
+
+    upgrade = frozenset(["*"] if args.upgrade else args.upgrade_package)
+    cfg, outcome = _outcome(args, upgrade)
+    if outcome.conflicts:
+        _print_conflicts(outcome)
+        return EXIT_FINDINGS
+    path = cfg.lock_path()
+    if args.check:
+        if not path.exists():
+            print(f"{path}: missing; run `aligner lock`", file=sys.stderr)
+            return EXIT_FINDINGS
+        old = path.read_bytes()
+        if old != outcome.text:
+            print(f"{path}: stale (its inputs or results changed); run `aligner lock`", file=sys.stderr)
+            diff = difflib.unified_diff(old.decode("utf-8", "replace").splitlines(), outcome.text.decode().splitlines(),
+                                        "lock (on disk)", "lock (now)", lineterm="", n=1)
+            sys.stderr.write("\n".join(diff) + "\n")
+            return EXIT_FINDINGS
+        print(f"{path}: up to date")
+        return EXIT_OK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    unchanged = path.exists() and path.read_bytes() == outcome.text
+    if not unchanged:
+        atomic_write(path, outcome.text)
+    for li in outcome.locked:
+        print(f"{li.input.config.name}: {len(li.result.choices)} components"
+              + (f", {len(li.changes)} differ from the Dockerfiles" if li.changes else ""))
+        for comp, text in sorted(li.changes.items()):
+            print(f"  {comp} {li.result.choices[comp].version}: {text}")
+    print(f"{path}: {'unchanged' if unchanged else 'written'}")
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from aligner.explain import explain
+
+    name, _, version = args.component.partition("==")
+    _, outcome = _outcome(args)
+    _print_conflicts(outcome)
+    return explain(outcome, name.strip(), version.strip() or None, args.image)
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from aligner import graph
+
+    _, outcome = _outcome(args)
+    _print_conflicts(outcome)
+    graphs = graph.find([graph.build(li) for li in outcome.locked], args.image)
+    if not graphs:
+        print(f"error: no image named {args.image!r}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "tree":
+        graph.print_tree(graphs)
+        return EXIT_FINDINGS if outcome.conflicts else EXIT_OK
+    if args.format == "svg":
+        if len(graphs) > 1 and not args.image:
+            print("error: svg draws one image: pass --image NAME", file=sys.stderr)
+            return EXIT_ERROR
+        try:
+            data = graph.to_svg(graphs[0])
+        except (FileNotFoundError, RuntimeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    else:
+        render = graph.to_json if args.format == "json" else graph.to_dot
+        data = "".join(render(g) for g in graphs).encode("utf-8")
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return EXIT_FINDINGS if outcome.conflicts else EXIT_OK

@@ -1,0 +1,158 @@
+"""`[tool.aligner]` in pyproject.toml, or an aligner.toml: what the repo's images are.
+
+    [tool.aligner]
+    upstream = "https://…/pyproject.toml"      # or a path, relative to the config file
+    dockerfiles = ["dockerfiles/**/Dockerfile*"]
+    lock = "lock/aligner.lock"
+    platforms = ["linux/amd64", "linux/arm64"]
+
+    [tool.aligner.images.dynamo-vllm]
+    dockerfiles = ["dockerfiles/Dockerfile.base", "dockerfiles/Dockerfile.dynamo-vllm"]
+    extra = "vllm"
+    gpus = ["H100", "GB10"]
+
+Unknown keys and wrong types are errors that name the key, as ruff's are.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from aligner import _toml
+from aligner.errors import InputError
+
+DEFAULT_LOCK = "lock/aligner.lock"
+DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
+KNOWN_PLATFORMS = frozenset(DEFAULT_PLATFORMS)
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    name: str
+    dockerfiles: Tuple[str, ...]  # relative to the root; later files build on earlier ones
+    extra: Optional[str]
+    gpus: Tuple[str, ...]
+    platforms: Tuple[str, ...]
+
+
+@dataclass
+class Config:
+    root: Path
+    path: Optional[Path]
+    upstream: Optional[str] = None
+    dockerfiles: List[str] = field(default_factory=list)
+    lock: str = DEFAULT_LOCK
+    platforms: Tuple[str, ...] = DEFAULT_PLATFORMS
+    images: Dict[str, ImageConfig] = field(default_factory=dict)
+    select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+
+    def lock_path(self) -> Path:
+        return self.root / self.lock
+
+    def upstream_source(self) -> Optional[str]:
+        if self.upstream is None or "://" in self.upstream:
+            return self.upstream
+        return str(self.root / self.upstream)
+
+    def dockerfile_paths(self) -> List[str]:
+        out = []
+        for pattern in self.dockerfiles:
+            out += sorted(glob.glob(str(self.root / pattern), recursive=True))
+        for image in self.images.values():
+            out += [str(self.root / d) for d in image.dockerfiles]
+        seen = set()
+        return [p for p in out if not (p in seen or seen.add(p))]
+
+
+TOP_KEYS = {"upstream": str, "dockerfiles": list, "lock": str, "platforms": list, "images": dict,
+            "select": list, "ignore": list}
+IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list, "platforms": list}
+
+
+def find(start: Optional[Path] = None) -> Optional[Path]:
+    """The nearest aligner.toml, or pyproject.toml with [tool.aligner], from start upwards."""
+    here = Path(start or os.getcwd()).resolve()
+    for d in [here, *here.parents]:
+        if (d / "aligner.toml").is_file():
+            return d / "aligner.toml"
+        py = d / "pyproject.toml"
+        if py.is_file():
+            try:
+                if "aligner" in _toml.loads(py.read_text("utf-8")).get("tool", {}):
+                    return py
+            except (_toml.TOMLDecodeError, UnicodeDecodeError, OSError):
+                return py  # let load() report what is wrong with it
+    return None
+
+
+def load(path: Optional[Path] = None) -> Config:
+    path = path or find()
+    if path is None:
+        return Config(root=Path.cwd(), path=None)
+    path = Path(path)
+    where = str(path)
+    try:
+        data = _toml.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise InputError(where, None, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(where, None, "not valid UTF-8") from None
+    except _toml.TOMLDecodeError as exc:
+        raise InputError(where, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("aligner") if path.name == "pyproject.toml" else data
+    prefix = "tool.aligner." if path.name == "pyproject.toml" else ""
+    if table is None:
+        return Config(root=path.parent, path=path)
+    _check(table, TOP_KEYS, prefix, where)
+    cfg = Config(root=path.parent, path=path)
+    cfg.upstream = table.get("upstream")
+    cfg.dockerfiles = _strings(table, "dockerfiles", prefix, where)
+    cfg.lock = table.get("lock", DEFAULT_LOCK)
+    cfg.platforms = tuple(_platforms(table, prefix, where) or DEFAULT_PLATFORMS)
+    cfg.select = tuple(_strings(table, "select", prefix, where))
+    cfg.ignore = tuple(_strings(table, "ignore", prefix, where))
+    for name, image in sorted(table.get("images", {}).items()):
+        key = f"{prefix}images.{name}"
+        if not isinstance(image, dict):
+            raise InputError(where, None, f"{key} must be a table")
+        _check(image, IMAGE_KEYS, key + ".", where)
+        files = _strings(image, "dockerfiles", key + ".", where) or (
+            [image["dockerfile"]] if "dockerfile" in image else [])
+        if not files:
+            raise InputError(where, None, f"{key} needs `dockerfile` or `dockerfiles`")
+        missing = [f for f in files if not (cfg.root / f).is_file()]
+        if missing:
+            raise InputError(where, None, f"{key}: no such Dockerfile {missing[0]!r}")
+        plats = _platforms(image, key + ".", where) or cfg.platforms
+        cfg.images[name] = ImageConfig(name, tuple(files), image.get("extra"),
+                                       tuple(_strings(image, "gpus", key + ".", where)), tuple(plats))
+    return cfg
+
+
+def _check(table: dict, known: dict, prefix: str, where: str) -> None:
+    for key, value in table.items():
+        if key not in known:
+            raise InputError(where, None, f"unknown key `{prefix}{key}` (known: {', '.join(sorted(known))})")
+        if not isinstance(value, known[key]):
+            raise InputError(where, None, f"`{prefix}{key}` must be a {known[key].__name__}, not {type(value).__name__}")
+
+
+def _strings(table: dict, key: str, prefix: str, where: str) -> List[str]:
+    values = table.get(key, [])
+    if not all(isinstance(v, str) for v in values):
+        raise InputError(where, None, f"`{prefix}{key}` must be a list of strings")
+    return list(values)
+
+
+def _platforms(table: dict, prefix: str, where: str) -> List[str]:
+    plats = _strings(table, "platforms", prefix, where)
+    bad = [p for p in plats if p not in KNOWN_PLATFORMS]
+    if bad:
+        raise InputError(where, None, f"`{prefix}platforms`: unknown platform {bad[0]!r} "
+                                      f"(known: {', '.join(sorted(KNOWN_PLATFORMS))})")
+    return plats

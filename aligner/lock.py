@@ -1,0 +1,175 @@
+"""lock/aligner.lock: the aligned versions per image, each with its reason.
+
+TOML, written by hand so that it is sorted and deterministic: the same inputs
+give the same bytes. `inputs` hashes everything the lock was computed from
+(config, Dockerfiles, upstream, rules and snapshot), so `--check` notices a
+changed pin even where the chosen versions would not move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from aligner import __version__
+from aligner.components import Catalog
+from aligner.config import Config
+from aligner import problem
+from aligner.errors import InputError
+from aligner.problem import ImageInput, where
+from aligner.resolve import Choice, Conflict, Result, resolve
+from aligner.snapshot import Snapshot
+
+FORMAT = 1
+
+
+@dataclass
+class LockedImage:
+    input: ImageInput
+    result: Result
+    why: Dict[str, str]
+    changes: Dict[str, str]  # component -> "Dockerfile:16 pins 0.1.8; ..." where the lock moves a pin
+
+
+def _said(c, parent) -> str:
+    """One constraint as a sentence, with where it comes from."""
+    if parent is None:
+        return f"{c.source} pins {c.text}"
+    return f"{c.source} requires {c.text} (index metadata)"
+
+
+def reason(choice: Choice, image: ImageInput) -> str:
+    """The one constraint that best explains the chosen version."""
+    if choice.component in ("python", "cuda"):
+        cur = image.problem.python if choice.component == "python" else image.problem.cuda
+        n = sum(1 for c, _ in choice.constraints if str(c.specifier))
+        return f"the image's {choice.component} ({cur.source})" + (f", within {n} constraints" if n else "")
+    exact = [(c, p) for c, p in choice.constraints if str(c.specifier).startswith("==")]
+    if exact:
+        c, parent = sorted(exact, key=lambda cp: (cp[1] is not None, bool(cp[0].extras), cp[0].source))[0]
+        return _said(c, parent)
+    current = image.problem.current.get(choice.component)
+    ranges = sorted({f"{c.text} ({c.source})" for c, _ in choice.constraints if str(c.specifier)})
+    within = f", within {'; '.join(ranges)}" if ranges else ""
+    if current and current.version == choice.version:
+        return f"kept the pin of {current.source}{within}"
+    return f"newest release{within or ' (nothing constrains it)'}"
+
+
+def change(choice: Choice, image: ImageInput, why: str) -> str:
+    """Why the lock moves a Dockerfile's pin: the constraint the old value breaks."""
+    from packaging.version import Version
+
+    cur = image.problem.current[choice.component]
+    broken = [(c, p) for c, p in choice.constraints
+              if str(c.specifier) and not c.specifier.contains(Version(cur.version), prereleases=True)]
+    head = f"{cur.source} pins {choice.component} {cur.version}"
+    if broken:
+        c, parent = sorted(broken, key=lambda cp: (cp[1] is not None, cp[0].source))[0]
+        return f"{head}, but {_said(c, parent)}"
+    return f"{head}; the lock takes {choice.version}: {why}"
+
+
+def lock_image(image: ImageInput, result: Result) -> LockedImage:
+    why, changes = {}, {}
+    for comp, choice in result.choices.items():
+        why[comp] = reason(choice, image)
+        cur = image.problem.current.get(comp)
+        if cur and cur.version != choice.version:
+            changes[comp] = change(choice, image, why[comp])
+    for pin in image.pins:  # unpinned values the lock fills in
+        if pin.component in result.choices and pin.component not in image.problem.current and pin.form != "version":
+            changes.setdefault(pin.component, f"{where(pin, image.root)} leaves {pin.component} {pin.form} "
+                                              f"({pin.value!r}); {why[pin.component]}")
+    return LockedImage(image, result, why, changes)
+
+
+def inputs_hash(cfg: Config, images: List[ImageInput], upstream_sha: Optional[str]) -> str:
+    import aligner.rules
+
+    h = hashlib.sha256()
+    h.update(f"aligner {__version__}\n".encode())
+    if cfg.path:
+        h.update(cfg.path.read_bytes())
+    for path in sorted({str(cfg.root / d) for i in images for d in i.config.dockerfiles}):
+        h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + Path(path).read_bytes())
+    h.update((upstream_sha or "").encode())
+    rules = Path(aligner.rules.__file__).parent
+    for path in sorted(list(rules.glob("*.toml")) + list(rules.glob("snapshot/*.json"))):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return "sha256:" + h.hexdigest()
+
+
+def render(cfg: Config, locked: List[LockedImage], upstream_source: Optional[str], upstream_sha: Optional[str],
+           inputs: str) -> bytes:
+    q = json.dumps  # a JSON string is a valid TOML basic string
+    out = ["# Written by `aligner lock`; do not edit. Every version has its reason under [image.why].",
+           f"version = {FORMAT}", "", "[meta]", f"generated-by = {q('aligner ' + __version__)}", f"inputs = {q(inputs)}"]
+    if upstream_source:
+        src = upstream_source if "://" in upstream_source else os.path.relpath(upstream_source, cfg.root)
+        out.append(f"upstream = {{ source = {q(src)}, sha256 = {q(upstream_sha)} }}")
+    for li in sorted(locked, key=lambda l: l.input.config.name):
+        img = li.input.config
+        out += ["", "[[image]]", f"name = {q(img.name)}",
+                f"dockerfiles = [{', '.join(q(d) for d in img.dockerfiles)}]"]
+        if img.extra:
+            out.append(f"extra = {q(img.extra)}")
+        out.append(f"platforms = [{', '.join(q(p) for p in img.platforms)}]")
+        if img.gpus:
+            out.append(f"gpus = [{', '.join(q(g) for g in img.gpus)}]")
+        out += ["", "[image.pins]"] + [f"{_key(k)} = {q(c.version)}" for k, c in sorted(li.result.choices.items())]
+        out += ["", "[image.why]"] + [f"{_key(k)} = {q(v)}" for k, v in sorted(li.why.items())]
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _key(name: str) -> str:
+    return name if all(c.isalnum() or c in "-_" for c in name) else json.dumps(name)
+
+
+def read(path: Path) -> dict:
+    from aligner import _toml
+    from aligner.errors import InputError
+
+    try:
+        data = _toml.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise
+    except (UnicodeDecodeError, _toml.TOMLDecodeError) as exc:
+        raise InputError(str(path), getattr(exc, "lineno", None), f"not a readable lock: {exc}") from None
+    if data.get("version") != FORMAT or not isinstance(data.get("image", []), list):
+        raise InputError(str(path), None, f"not an aligner lock of format {FORMAT}; run `aligner lock`")
+    return data
+
+
+def pins_of(data: dict) -> Dict[str, Dict[str, str]]:
+    return {img["name"]: dict(img.get("pins", {})) for img in data.get("image", [])}
+
+
+
+@dataclass
+class Outcome:
+    locked: List[LockedImage]
+    conflicts: List[Conflict]
+    text: bytes  # the lock file's bytes (only meaningful without conflicts)
+
+
+def compute(cfg: Config, cat: Catalog, snap: Snapshot, upgrade=frozenset(), allow_insecure: bool = False) -> Outcome:
+    from aligner import upstream as upstream_mod
+
+    up = upstream_mod.load(cfg.upstream_source(), allow_insecure) if cfg.upstream else None
+    if not cfg.images:
+        raise InputError(str(cfg.path or "aligner.toml"), None, "no images configured: add [tool.aligner.images.NAME]")
+    inputs = [problem.build(img, cfg.root, up, cat, upgrade) for img in cfg.images.values()]
+    locked, conflicts = [], []
+    for inp in inputs:
+        try:
+            locked.append(lock_image(inp, resolve(inp.problem, snap, cat)))
+        except Conflict as exc:
+            conflicts.append(exc)
+    digest = inputs_hash(cfg, inputs, up.sha256 if up else None)
+    text = render(cfg, locked, up.source if up else None, up.sha256 if up else None, digest)
+    return Outcome(locked, conflicts, text)

@@ -1,0 +1,97 @@
+"""What an image asks of the resolver: its pins, its upstream extra, its Python and CUDA."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from aligner import facts
+from aligner.components import Catalog
+from aligner.config import ImageConfig
+from aligner.dockerfile import Pin, read_file
+from aligner.errors import InputError
+from aligner.resolve import Constraint, Current, Problem
+from aligner.upstream import Upstream
+
+
+@dataclass
+class ImageInput:
+    config: ImageConfig
+    root: Path
+    pins: List[Pin]
+    problem: Problem
+
+
+def where(pin: Pin, root: Path) -> str:
+    return f"{os.path.relpath(pin.path, root)}:{pin.line}"
+
+
+def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Catalog,
+          upgrade=frozenset()) -> ImageInput:
+    pins: List[Pin] = []
+    for rel in image.dockerfiles:
+        pins += read_file(str(root / rel)).pins
+    current: Dict[str, Current] = {}
+    roots: List[Constraint] = []
+    python = cuda = None
+    for pin in pins:
+        src = where(pin, root)
+        if pin.component == "python" and pin.version:
+            python = Current(pin.version, src)
+        elif pin.component == "cuda" and pin.version:
+            cuda = Current(pin.version, src)
+        elif pin.component.startswith("ngc-") and pin.version:
+            ngc = _ngc_row(pin.component, pin.version)
+            if ngc and ngc.get("python") and python is None:
+                python = Current(ngc["python"], f"{src}, {pin.component} {pin.version} in rules/ngc.toml")
+            if ngc and ngc.get("cuda") and cuda is None:
+                cuda = Current(ngc["cuda"], f"{src}, {pin.component} {pin.version} in rules/ngc.toml")
+        comp = cat.components.get(pin.component)
+        if comp is None or not comp.index:
+            continue
+        if pin.form == "version" and pin.version:
+            current[pin.component] = Current(pin.version, src)
+        elif pin.form == "range" and pin.kind == "pip":
+            try:
+                spec = SpecifierSet(f"{pin.op}{pin.value}" if pin.op else pin.value)
+            except InvalidSpecifier:
+                raise InputError(pin.path, pin.line, f"{pin.component}: bad version range {pin.value!r}") from None
+            roots.append(Constraint(pin.component, spec, frozenset(), src, f"{pin.name}{spec}"))
+        roots.append(Constraint(pin.component, SpecifierSet(), frozenset(), src, pin.component))
+    if upstream is not None:
+        try:
+            reqs = upstream.requirements(image.extra)
+        except KeyError:
+            raise InputError(upstream.source, None, f"no extra {image.extra!r} (image {image.name}); extras: "
+                                                    f"{', '.join(upstream.extras) or 'none'}") from None
+        where_up = upstream.location(image.extra)
+        for req in reqs:
+            comp = cat.by_pip(req.name)
+            if comp is None or not cat.components[comp].index:
+                continue
+            extras = frozenset(e for e in req.extras if not e.startswith("cu"))  # nixl[cu12] picks a build
+            roots.append(Constraint(comp, req.specifier, extras, where_up, str(req)))
+        if upstream.requires_python and python:
+            roots.append(Constraint("python", SpecifierSet(upstream.requires_python), frozenset(),
+                                    upstream.location(None), f"Python {upstream.requires_python}"))
+    # a bare "lock this component" root is noise once something else constrains it
+    bound = {c.component for c in roots if str(c.specifier) or c.extras}
+    unique, bare = [], set()
+    for c in roots:
+        if str(c.specifier) or c.extras:
+            if c not in unique:
+                unique.append(c)
+        elif c.component not in bound and c.component not in bare:
+            bare.add(c.component)
+            unique.append(c)
+    problem = Problem(image.name, image.platforms, unique, current, python, cuda, frozenset(upgrade))
+    return ImageInput(image, root, pins, problem)
+
+
+def _ngc_row(component: str, release: str) -> Optional[dict]:
+    table = facts.table("ngc." + component[len("ngc-"):])
+    return next((r for r in table if r.get("release") == release), None)

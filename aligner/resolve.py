@@ -1,0 +1,280 @@
+"""One consistent set of versions per image, with a reason for each and for each conflict.
+
+resolvelib (the resolver pip uses) does the backtracking; this module says
+what the candidates and dependencies are: releases from the snapshot,
+filtered by the image's Python, its platforms and yanked status, ordered by
+preference (the Dockerfile's current pin, then the newest), and each
+release's own Requires-Dist on other stack components, plus its
+Requires-Python and the CUDA major version of torch wheels, as constraints
+that carry where they came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from aligner.components import Catalog
+from aligner.snapshot import SnapRelease, Snapshot
+
+SYNTHETIC = ("python", "cuda")  # components whose only candidate is the image's own value
+_CUDA_RUNTIME = re.compile(r"nvidia-cuda-runtime-cu(\d+)")
+MACHINES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    component: str
+    specifier: SpecifierSet
+    extras: FrozenSet[str]
+    source: str  # where it comes from: "upstream pyproject.toml, extra vllm", "vllm 0.10.2 metadata", ...
+    text: str  # as written: 'vllm[flashinfer]==0.10.2'
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Candidate:
+    component: str
+    version: Version
+    extras: FrozenSet[str] = frozenset()
+    release: Optional[SnapRelease] = field(default=None, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        return f"{self.component}{extras} {self.version}"
+
+
+@dataclass
+class Current:
+    version: str
+    source: str  # "Dockerfile.dynamo-vllm:16"
+
+
+@dataclass
+class Problem:
+    image: str
+    platforms: Sequence[str]
+    roots: List[Constraint]
+    current: Dict[str, Current]
+    python: Optional[Current] = None
+    cuda: Optional[Current] = None
+    upgrade: FrozenSet[str] = frozenset()  # components to move to their newest; "*" for all
+
+
+@dataclass
+class Choice:
+    component: str
+    version: str
+    constraints: List[Tuple[Constraint, Optional[Candidate]]]  # what bound it, and who asked
+
+
+@dataclass
+class Result:
+    image: str
+    choices: Dict[str, Choice]
+
+
+class Conflict(Exception):
+    def __init__(self, image: str, lines: List[str]):
+        super().__init__("\n".join(lines))
+        self.image = image
+        self.lines = lines
+
+
+class Provider:
+    def __init__(self, problem: Problem, snap: Snapshot, cat: Catalog):
+        self.p, self.snap, self.cat = problem, snap, cat
+        self.envs = self._environments()
+
+    # -- environments for markers ---------------------------------------------------
+    def _environments(self) -> List[dict]:
+        pythons = [self.p.python.version] if self.p.python else ["3.10", "3.11", "3.12", "3.13"]
+        envs = []
+        for plat in self.p.platforms:
+            for py in pythons:
+                short = ".".join(py.split(".")[:2])
+                envs.append({"python_version": short, "python_full_version": py if py.count(".") == 2 else short + ".0",
+                             "platform_system": "Linux", "sys_platform": "linux", "os_name": "posix",
+                             "platform_machine": MACHINES[plat], "implementation_name": "cpython",
+                             "platform_python_implementation": "CPython", "extra": ""})
+        return envs
+
+    def _applies(self, marker: Optional[Marker], extra: str = "") -> bool:
+        if marker is None:
+            return extra == ""
+        return any(marker.evaluate(dict(env, extra=extra)) for env in self.envs)
+
+    # -- resolvelib protocol ------------------------------------------------------------
+    def identify(self, requirement_or_candidate) -> str:
+        obj = requirement_or_candidate
+        return obj.component + (f"[{','.join(sorted(obj.extras))}]" if obj.extras else "")
+
+    def get_preference(self, identifier, resolutions, candidates, information, backtrack_causes=()):
+        pinned = any(str(i.requirement.specifier).startswith("==") for i in information[identifier])
+        return (not pinned, identifier)
+
+    def narrow_requirement_selection(self, identifiers, resolutions, candidates, information, backtrack_causes):
+        return identifiers
+
+    def find_matches(self, identifier, requirements, incompatibilities):
+        reqs = list(requirements[identifier])
+        bad = {c.version for c in incompatibilities[identifier]}
+        component, extras = reqs[0].component, reqs[0].extras
+        return [Candidate(component, c.version, extras, c.release)
+                for c in self.candidates(component, [r.specifier for r in reqs]) if c.version not in bad]
+
+    def is_satisfied_by(self, requirement, candidate) -> bool:
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> List[Constraint]:
+        if candidate.extras:  # `vllm[flashinfer] 0.10.2` is vllm 0.10.2 plus what the extras add
+            base = Constraint(candidate.component, SpecifierSet(f"=={candidate.version}"), frozenset(),
+                              f"{candidate}", f"{candidate.component}=={candidate.version}")
+            return [base] + self._requires(candidate, candidate.extras)
+        return self._requires(candidate, frozenset())
+
+    # -- candidates -----------------------------------------------------------------------
+    def releases(self, component: str) -> List[SnapRelease]:
+        comp = self.cat.components[component]
+        return self.snap.releases(comp.index[0]) if comp.index else []
+
+    def candidates(self, component: str, specifiers: Iterable[SpecifierSet]) -> List[Candidate]:
+        specifiers = list(specifiers)
+        if component in SYNTHETIC:
+            cur = self.p.python if component == "python" else self.p.cuda
+            if cur is None:
+                return []
+            v = Version(cur.version)
+            return [Candidate(component, v)] if all(s.contains(v, prereleases=True) for s in specifiers) else []
+        current = self.p.current.get(component)
+        allow_pre = any(s.prereleases for s in specifiers) or bool(current and Version(current.version).is_prerelease)
+        exact = any(str(s).startswith("==") for s in specifiers)
+        out = []
+        for rel in self.releases(component):
+            v = Version(rel.version)
+            if not all(s.contains(v, prereleases=allow_pre) for s in specifiers):
+                continue
+            if self.rejection(rel, exact) is None:
+                out.append(Candidate(component, v, frozenset(), rel))
+        upgrade = "*" in self.p.upgrade or component in self.p.upgrade
+        keep = None if upgrade or current is None else Version(current.version)
+        out.sort(key=lambda c: c.version, reverse=True)  # newest first ...
+        out.sort(key=lambda c: c.version != keep)  # ... after the Dockerfile's own pin (stable sort)
+        return out
+
+    def rejection(self, rel: SnapRelease, exact: bool = False) -> Optional[str]:
+        """Why a release cannot go into this image, or None."""
+        if rel.yanked and not exact:
+            return f"{rel.project} {rel.version} was yanked"
+        if rel.platforms:
+            missing = [p for p in self.p.platforms if p not in rel.platforms]
+            if missing:
+                return f"{rel.project} {rel.version} has no {', '.join(missing)} wheel"
+        if self.p.python and rel.requires_python:
+            if not SpecifierSet(rel.requires_python).contains(self.p.python.version, prereleases=True):
+                return (f"{rel.project} {rel.version} requires Python {rel.requires_python}, "
+                        f"the image has {self.p.python.version} ({self.p.python.source})")
+        return None
+
+    # -- dependencies -------------------------------------------------------------------------
+    def _requires(self, candidate: Candidate, extras: FrozenSet[str]) -> List[Constraint]:
+        rel = candidate.release
+        if rel is None:
+            return []
+        who = f"{candidate.component} {candidate.version}"
+        out: List[Constraint] = []
+        for req in rel.requirements():
+            if extras:
+                if self._applies(req.marker) or not any(self._applies(req.marker, e) for e in extras):
+                    continue
+                src = f"{who} [{','.join(sorted(extras))}]"
+            else:
+                if not self._applies(req.marker):
+                    continue
+                src = who
+            runtime = _CUDA_RUNTIME.fullmatch(req.name.lower())
+            if runtime and self.p.cuda:
+                major = runtime.group(1)
+                out.append(Constraint("cuda", SpecifierSet(f"=={major}.*"), frozenset(), src,
+                                      f"CUDA {major}.x (its wheels need {req})"))
+                continue
+            comp = self.cat.by_pip(req.name)
+            if comp is None or comp == candidate.component or not (self.cat.components[comp].index):
+                continue
+            out.append(Constraint(comp, req.specifier, frozenset(req.extras), src, _req_text(req)))
+        if not extras and rel.requires_python and self.p.python:
+            out.append(Constraint("python", SpecifierSet(rel.requires_python), frozenset(), who,
+                                  f"Python {rel.requires_python}"))
+        return out
+
+
+def _req_text(req: Requirement) -> str:
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    return f"{req.name}{extras}{req.specifier}"
+
+
+def resolve(problem: Problem, snap: Snapshot, cat: Catalog) -> Result:
+    from resolvelib import BaseReporter, ResolutionImpossible, Resolver
+    from resolvelib.resolvers import ResolutionTooDeep
+
+    provider = Provider(problem, snap, cat)
+    try:
+        state = Resolver(provider, BaseReporter()).resolve(problem.roots, max_rounds=2000)
+    except ResolutionImpossible as exc:
+        raise Conflict(problem.image, explain_conflict(provider, exc.causes)) from None
+    except ResolutionTooDeep:
+        raise Conflict(problem.image, ["the resolver gave up after 2000 rounds of backtracking"]) from None
+    choices: Dict[str, Choice] = {}
+    for ident, cand in state.mapping.items():
+        if cand.extras:
+            continue
+        info = [(i.requirement, i.parent) for i in state.criteria[ident].information
+                if not (i.parent is not None and i.parent.extras and i.parent.component == ident)]
+        for other, crit in state.criteria.items():  # constraints on `vllm[flashinfer]` bind vllm too
+            if other != ident and other.split("[")[0] == ident:
+                info += [(i.requirement, i.parent) for i in crit.information]
+        choices[ident] = Choice(ident, str(cand.version), info)
+    return Result(problem.image, dict(sorted(choices.items())))
+
+
+def explain_conflict(provider: Provider, causes) -> List[str]:
+    """The chain of constraints that cannot hold together, each with where it comes from."""
+    lines, seen = [], set()
+    for cause in causes:
+        req, parent = cause.requirement, cause.parent
+        who = "the image's own requirements" if parent is None else f"{parent}"
+        line = f"{req.source} requires {req.text}" if parent is None else f"{req.source} requires {req.text} (index metadata)"
+        if line not in seen:
+            seen.add(line)
+            lines.append(line)
+    comps = sorted({c.requirement.component for c in causes})
+    for comp in comps:
+        specs = [c.requirement.specifier for c in causes if c.requirement.component == comp]
+        lines += _why_none(provider, comp, specs)
+    return lines
+
+
+def _why_none(provider: Provider, component: str, specs: List[SpecifierSet]) -> List[str]:
+    if component in SYNTHETIC:
+        cur = provider.p.python if component == "python" else provider.p.cuda
+        return [f"the image's {component} is {cur.version} ({cur.source})"] if cur else []
+    out = []
+    matching = [r for r in provider.releases(component)
+                if all(s.contains(Version(r.version), prereleases=True) for s in specs)]
+    if not matching:
+        joint = ", ".join(str(s) for s in specs if str(s))
+        out.append(f"no {component} release satisfies {joint or 'them'} together")
+    for rel in matching[-3:]:
+        why = provider.rejection(rel, exact=True)
+        if why:
+            out.append(why)
+    return out
+

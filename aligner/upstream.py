@@ -1,0 +1,132 @@
+"""Read an upstream pyproject.toml (Dynamo's is the model) into constraints per extra.
+
+From a path or an https URL. Bad TOML, a missing file, a 404, a redirect loop
+or an oversize body give one clear error; nothing partial is ever used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Set
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from aligner import _toml
+from aligner.errors import InputError
+
+MAX_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class Upstream:
+    source: str
+    sha256: str
+    name: Optional[str]
+    version: Optional[str]
+    requires_python: Optional[str]
+    dependencies: List[Requirement]
+    extras: Dict[str, List[Requirement]] = field(default_factory=dict)
+
+    def requirements(self, extra: Optional[str]) -> List[Requirement]:
+        """Core dependencies plus those of `extra`, with the project's own extras-of-extras expanded."""
+        if extra is not None and extra not in self.extras:
+            raise KeyError(extra)
+        out, seen = list(self.dependencies), set()
+        todo = [extra] if extra else []
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for req in self.extras.get(name, []):
+                if self.name and canonicalize_name(req.name) == canonicalize_name(self.name):
+                    todo += sorted(req.extras)  # `ai-dynamo[vllm]` inside another extra
+                else:
+                    out.append(req)
+        return out
+
+    def location(self, extra: Optional[str]) -> str:
+        where = Path(self.source).name if "://" not in self.source else self.source
+        return f"upstream {where}" + (f", extra {extra}" if extra else "")
+
+
+def load(source: str, allow_insecure: bool = False, session=None) -> Upstream:
+    data = _read(source, allow_insecure, session)
+    try:
+        doc = _toml.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(source, None, "not valid UTF-8") from None
+    except _toml.TOMLDecodeError as exc:
+        raise InputError(source, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
+    project = doc.get("project")
+    if not isinstance(project, dict):
+        raise InputError(source, None, "no [project] table: not a PEP 621 pyproject.toml")
+    extras_raw = project.get("optional-dependencies", {})
+    if not isinstance(extras_raw, dict):
+        raise InputError(source, None, "[project.optional-dependencies] must be a table")
+    return Upstream(
+        source=source,
+        sha256=hashlib.sha256(data).hexdigest(),
+        name=project.get("name"),
+        version=project.get("version"),
+        requires_python=project.get("requires-python"),
+        dependencies=_requirements(source, "dependencies", project.get("dependencies", [])),
+        extras={k: _requirements(source, f"optional-dependencies.{k}", v) for k, v in sorted(extras_raw.items())},
+    )
+
+
+def _requirements(source: str, key: str, lines) -> List[Requirement]:
+    if not isinstance(lines, list):
+        raise InputError(source, None, f"[project] {key} must be a list")
+    out = []
+    for line in lines:
+        try:
+            out.append(Requirement(line))
+        except (InvalidRequirement, TypeError) as exc:
+            raise InputError(source, None, f"[project] {key}: bad requirement {line!r}: {exc}") from None
+    return out
+
+
+def _read(source: str, allow_insecure: bool, session) -> bytes:
+    if "://" not in source:
+        try:
+            path = Path(source)
+            if path.stat().st_size > MAX_BYTES:
+                raise InputError(source, None, f"larger than {MAX_BYTES} bytes")
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise InputError(source, None, "no such file") from None
+        except OSError as exc:
+            raise InputError(source, None, f"cannot read: {exc.strerror or exc}") from None
+    import requests
+
+    if source.startswith("http://") and not allow_insecure:
+        raise InputError(source, None, "refusing a plain http:// upstream (use https, or --allow-insecure)")
+    if not source.startswith(("https://", "http://")):
+        raise InputError(source, None, "upstream URL must be https://")
+    s = session or requests.Session()
+    s.max_redirects = 5
+    try:
+        with s.get(source, timeout=(5, 30), stream=True) as r:
+            for hop in r.history + [r]:
+                if not hop.url.startswith("https://") and not (allow_insecure and hop.url.startswith("http://")):
+                    raise InputError(source, None, f"redirected to a non-https URL {hop.url}")
+            if r.status_code != 200:
+                raise InputError(source, None, f"HTTP {r.status_code}")
+            body = bytearray()
+            for chunk in r.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    raise InputError(source, None, f"body larger than {MAX_BYTES} bytes")
+            return bytes(body)
+    except requests.TooManyRedirects:
+        raise InputError(source, None, "too many redirects (a redirect loop?)") from None
+    except requests.RequestException as exc:
+        raise InputError(source, None, f"cannot fetch: {type(exc).__name__}") from None
+
+
+def stack_requirements(reqs: List[Requirement], known: Set[str]) -> List[Requirement]:
+    return [r for r in reqs if canonicalize_name(r.name) in known]
