@@ -225,11 +225,22 @@ def resolve(problem: Problem, snap: Snapshot, cat: Catalog) -> Result:
     from resolvelib import BaseReporter, ResolutionImpossible, Resolver
     from resolvelib.resolvers import ResolutionTooDeep
 
-    provider = Provider(problem, snap, cat)
+    class Conflicts(BaseReporter):
+        """Keeps the conflicts met while backtracking: the first is the root cause,
+        the final one resolvelib raises is often only its consequence."""
+
+        seen: List = []
+
+        def resolving_conflicts(self, causes):
+            self.seen.append(list(causes))
+
+    provider, reporter = Provider(problem, snap, cat), Conflicts()
+    reporter.seen = []
     try:
-        state = Resolver(provider, BaseReporter()).resolve(problem.roots, max_rounds=2000)
+        state = Resolver(provider, reporter).resolve(problem.roots, max_rounds=2000)
     except ResolutionImpossible as exc:
-        raise Conflict(problem.image, explain_conflict(provider, exc.causes)) from None
+        causes = reporter.seen[0] if reporter.seen else exc.causes
+        raise Conflict(problem.image, explain_conflict(provider, causes)) from None
     except ResolutionTooDeep:
         raise Conflict(problem.image, ["the resolver gave up after 2000 rounds of backtracking"]) from None
     choices: Dict[str, Choice] = {}
