@@ -126,6 +126,8 @@ def _config_arg(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     from aligner.errors import InputError
+    from aligner.facts import FactsError
+    from aligner.snapshot import SnapshotError
 
     parser = _parser()
     args = parser.parse_args(argv)
@@ -135,6 +137,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return args.run(args)
     except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (FactsError, SnapshotError) as exc:  # aligner's own data is broken: say which file
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
