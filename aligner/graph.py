@@ -44,6 +44,11 @@ def build(li: LockedImage) -> "nx.MultiDiGraph":
             g.add_node(where, kind="dockerfile")
             g.add_edge(where, pin.component, spec=f"{pin.kind} {pin.value or repr(pin.value)}",
                        provenance=where, kind="pin", ok=pin.version == li.result.choices[pin.component].version)
+    for comp, cur in problem.current.items():  # values a base image bundles (NGC torch)
+        if "rules/ngc.toml" in cur.source and comp in li.result.choices:
+            g.add_node(cur.source, kind="dockerfile")
+            g.add_edge(cur.source, comp, spec=f"bundles {cur.version}", provenance=cur.source, kind="pin",
+                       ok=cur.version == li.result.choices[comp].version)
     cuda = li.result.choices.get("cuda")
     for gpu in li.input.config.gpus:
         row = next((r for r in facts.table("gpus.gpu") if gpu in [r["name"], *r.get("aliases", [])]), None)

@@ -50,6 +50,10 @@ def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Cat
                 python = Current(ngc["python"], f"{src}, {pin.component} {pin.version} in rules/ngc.toml")
             if ngc and ngc.get("cuda") and cuda is None:
                 cuda = Current(ngc["cuda"], f"{src}, {pin.component} {pin.version} in rules/ngc.toml")
+            if ngc and ngc.get("torch"):  # the torch the container bundles, unless a pin replaces it
+                bundled = Current(ngc["torch"], f"{src}, {pin.component} {pin.version} bundles it (rules/ngc.toml)")
+                current.setdefault("torch", bundled)
+                roots.append(Constraint("torch", SpecifierSet(), frozenset(), src, "torch"))
         comp = cat.components.get(pin.component)
         if comp is None or not comp.index:
             continue

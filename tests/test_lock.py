@@ -161,3 +161,19 @@ def test_a_release_without_an_arm64_wheel_cannot_be_locked_for_arm64(repo, run_a
     result = run_aligner("lock", cwd=repo)
     assert result.returncode == 1
     assert f"vllm {rel.version} has no linux/arm64 wheel" in result.stderr
+
+
+def test_ngc_bundled_torch_against_the_engine_pin(tmp_path, run_aligner):
+    from aligner import facts
+
+    row = next(r for r in facts.table("ngc.pytorch") if r.get("torch"))
+    snap = Snapshot.load()
+    engine = next(r for r in reversed(snap.releases("vllm"))
+                  if any(str(q.specifier) == f"=={Version(row['torch']).base_version}" for q in r.requirements("torch")))
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM nvidia/pytorch:{row['release']}-py3\nRUN pip install vllm=={engine.version}\n")
+    (tmp_path / "aligner.toml").write_text('[images.app]\ndockerfile = "Dockerfile"\nplatforms = ["linux/amd64"]\n')
+    result = run_aligner("lock", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (f"Dockerfile:1, ngc-pytorch {row['release']} bundles it (rules/ngc.toml) pins torch {row['torch']}, "
+            f"but vllm {engine.version} requires torch=={Version(row['torch']).base_version}") in result.stdout
