@@ -82,6 +82,31 @@ def _parser() -> argparse.ArgumentParser:
     refresh.set_defaults(run=_cmd_rules_refresh)
     rules.set_defaults(run=lambda a: (rules.print_help(), EXIT_ERROR)[1])
 
+    check = sub.add_parser(
+        "check", help="lint Dockerfiles: unpinned, drifted or incompatible versions (rules AL001...)",
+        description=(
+            "Check Dockerfiles against the rules (see `aligner rules list` and `aligner rules show AL003`). "
+            "Works offline from the snapshot; an unchanged repository is answered from a cache. "
+            "Suppress a finding with `# aligner: ignore=AL003` on the line above or the same line, or a whole "
+            "file with `# aligner: ignore-file`."
+        ),
+        epilog="exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error",
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="files or directories (default: the config's images and dockerfiles, else .)")
+    _config_arg(check)
+    check.add_argument("--format", choices=("text", "concise", "json", "sarif", "github", "junit"), default=None,
+                       help="output format (default: text; github when GITHUB_ACTIONS is set)")
+    check.add_argument("--select", type=_codes, default=(), help="only these codes or prefixes, comma separated (ALL)")
+    check.add_argument("--extend-select", type=_codes, default=(), help="add codes to the selection")
+    check.add_argument("--ignore", type=_codes, default=(), help="leave out these codes or prefixes")
+    check.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
+                       help="lowest severity that makes the exit status 1 (default: error)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    check.add_argument("-o", "--output", help="write the report to this file")
+    check.set_defaults(run=_cmd_check)
+
     lock = sub.add_parser(
         "lock", help="resolve one aligned set of versions per image and write the lock",
         description=(
@@ -117,6 +142,17 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", help="write to this file instead of standard output")
     graph.set_defaults(run=_cmd_graph)
     return parser
+
+
+def _short(path: str) -> str:
+    import os
+
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _codes(text: str):
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
 
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
@@ -190,6 +226,15 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
 
     cat = catalog()
     name, _, version = args.name.partition("==")
+    from aligner.check.model import docs
+
+    if name.strip().upper() in docs():
+        from aligner.check.output import _help_text
+
+        code = name.strip().upper()
+        print(f"{code} {docs()[code]['name']} [{docs()[code]['severity']}]\n")
+        print(_help_text(code))
+        return EXIT_OK
     comp_name = cat.resolve(name.strip())
     if comp_name is None:
         if print_tables(name.strip(), args.sources) == 0:
@@ -352,3 +397,43 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(data)
     return EXIT_FINDINGS if outcome.conflicts else EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from aligner import config
+    from aligner.check import output
+    from aligner.check.engine import Settings, run
+    from aligner.check.model import docs, rank
+
+    cfg = config.load(Path(args.config) if args.config else None)
+    unknown = [c for c in (*args.select, *args.extend_select, *args.ignore)
+               if c != "ALL" and not any(code.startswith(c) for code in docs())]
+    if unknown:
+        print(f"error: unknown rule code {unknown[0]!r} (see `aligner rules list`)", file=sys.stderr)
+        return EXIT_ERROR
+    paths = args.paths or [_short(p) for p in cfg.dockerfile_paths()] or ["."]
+    outcome = run(paths, cfg, Settings(args.select, args.ignore, args.extend_select, not args.no_cache))
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        if fmt == "text":
+            output.text(outcome, out.write, color=out.isatty())
+        else:
+            render = {"concise": output.concise, "json": output.to_json, "sarif": output.sarif,
+                      "github": output.github, "junit": output.junit}[fmt]
+            out.write(render(outcome))
+    finally:
+        if args.output:
+            out.close()
+    if fmt not in ("json", "sarif", "github", "junit"):
+        for e in outcome.errors:
+            print(f"error: {e}", file=sys.stderr)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if outcome.errors:
+        return EXIT_ERROR
+    failing = [f for f in outcome.findings if rank(f.severity) >= rank(args.fail_on)]
+    return EXIT_OK if args.exit_zero or not failing else EXIT_FINDINGS

@@ -23,6 +23,7 @@ class Component:
     index: Tuple[str, ...] = ()  # index projects, the first is the component's own
     since: Optional[str] = None  # oldest release kept in the snapshot
     probe: Tuple[Tuple[str, object], ...] = ()
+    tag_names: Tuple[str, ...] = ()  # other spellings in image tags (aibrix-v0.5.0)
 
     @property
     def probe_dict(self) -> dict:
@@ -59,6 +60,7 @@ class Catalog:
                 tuple(entry.get("index", ())),
                 entry.get("since"),
                 tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in entry.get("probe", {}).items()),
+                tuple(entry.get("tag-names", ())),
             )
             self.components[name] = comp
             for dist in comp.pip:

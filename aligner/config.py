@@ -37,6 +37,7 @@ class ImageConfig:
     extra: Optional[str]
     gpus: Tuple[str, ...]
     platforms: Tuple[str, ...]
+    driver: Optional[str] = None  # the target hosts' Linux driver, for the CUDA driver floor
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Config:
     images: Dict[str, ImageConfig] = field(default_factory=dict)
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
+    extend_select: Tuple[str, ...] = ()
+    severity: Dict[str, str] = field(default_factory=dict)
 
     def lock_path(self) -> Path:
         return self.root / self.lock
@@ -70,8 +73,8 @@ class Config:
 
 
 TOP_KEYS = {"upstream": str, "dockerfiles": list, "lock": str, "platforms": list, "images": dict,
-            "select": list, "ignore": list}
-IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list, "platforms": list}
+            "select": list, "ignore": list, "extend-select": list, "severity": dict}
+IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list, "platforms": list, "driver": str}
 
 
 def find(start: Optional[Path] = None) -> Optional[Path]:
@@ -116,6 +119,11 @@ def load(path: Optional[Path] = None) -> Config:
     cfg.platforms = tuple(_platforms(table, prefix, where) or DEFAULT_PLATFORMS)
     cfg.select = tuple(_strings(table, "select", prefix, where))
     cfg.ignore = tuple(_strings(table, "ignore", prefix, where))
+    cfg.extend_select = tuple(_strings(table, "extend-select", prefix, where))
+    for code, level in table.get("severity", {}).items():
+        if level not in ("error", "warning", "info"):
+            raise InputError(where, None, f"`{prefix}severity.{code}` must be error, warning or info, not {level!r}")
+        cfg.severity[code] = level
     for name, image in sorted(table.get("images", {}).items()):
         key = f"{prefix}images.{name}"
         if not isinstance(image, dict):
@@ -130,7 +138,7 @@ def load(path: Optional[Path] = None) -> Config:
             raise InputError(where, None, f"{key}: no such Dockerfile {missing[0]!r}")
         plats = _platforms(image, key + ".", where) or cfg.platforms
         cfg.images[name] = ImageConfig(name, tuple(files), image.get("extra"),
-                                       tuple(_strings(image, "gpus", key + ".", where)), tuple(plats))
+                                       tuple(_strings(image, "gpus", key + ".", where)), tuple(plats), image.get("driver"))
     return cfg
 
 

@@ -88,14 +88,14 @@ def lock_image(image: ImageInput, result: Result) -> LockedImage:
     return LockedImage(image, result, why, changes)
 
 
-def inputs_hash(cfg: Config, images: List[ImageInput], upstream_sha: Optional[str]) -> str:
+def inputs_hash(cfg: Config, upstream_sha: Optional[str]) -> str:
     import aligner.rules
 
     h = hashlib.sha256()
     h.update(f"aligner {__version__}\n".encode())
     if cfg.path:
         h.update(cfg.path.read_bytes())
-    for path in sorted({str(cfg.root / d) for i in images for d in i.config.dockerfiles}):
+    for path in sorted({str(cfg.root / d) for i in cfg.images.values() for d in i.dockerfiles}):
         h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + Path(path).read_bytes())
     h.update((upstream_sha or "").encode())
     rules = Path(aligner.rules.__file__).parent
@@ -170,6 +170,6 @@ def compute(cfg: Config, cat: Catalog, snap: Snapshot, upgrade=frozenset(), allo
             locked.append(lock_image(inp, resolve(inp.problem, snap, cat)))
         except Conflict as exc:
             conflicts.append(exc)
-    digest = inputs_hash(cfg, inputs, up.sha256 if up else None)
+    digest = inputs_hash(cfg, up.sha256 if up else None)
     text = render(cfg, locked, up.source if up else None, up.sha256 if up else None, digest)
     return Outcome(locked, conflicts, text)

@@ -1,0 +1,1 @@
+"""`aligner check`: rules over pins, images, the upstream and the lock."""

@@ -1,0 +1,183 @@
+"""Run the rules over Dockerfiles: read, group into images, check, suppress, select.
+
+An unchanged repository is answered from a cache keyed by the hash of every
+input (files, config, rules, snapshot, lock, upstream, selection), as ruff does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from aligner import __version__
+from aligner.check.model import Finding, Fix, docs
+from aligner.errors import InputError
+
+ALL = "ALL"
+
+
+@dataclass
+class Settings:
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    extend_select: Sequence[str] = ()
+    use_cache: bool = True
+
+
+@dataclass
+class Outcome:
+    findings: List[Finding]
+    errors: List[InputError]
+    files: int
+    cached: bool = False
+    notes: List[str] = field(default_factory=list)
+
+
+def selected(codes: Sequence[str], s: Settings, cfg) -> List[str]:
+    select = list(s.select or cfg.select or [ALL]) + list(s.extend_select or cfg.extend_select)
+    ignore = list(s.ignore or cfg.ignore)
+    take = lambda code, pats: any(p == ALL or code.startswith(p.upper()) for p in pats)
+    return [c for c in codes if take(c, select) and not take(c, ignore)]
+
+
+def _rules_digest() -> bytes:
+    import aligner.rules
+
+    h = hashlib.sha256()
+    root = Path(aligner.rules.__file__).parent
+    for path in sorted(list(root.glob("*.toml")) + list(root.glob("snapshot/*.json"))):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.digest()
+
+
+def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
+    from aligner import discover
+
+    files, missing = discover.find(paths)
+    errors = [InputError(p, None, "no such file or directory") for p in missing]
+    data: Dict[str, bytes] = {}
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                data[os.path.normpath(path)] = fh.read()
+        except OSError as exc:
+            errors.append(InputError(path, None, f"cannot read: {exc.strerror or exc}"))
+    codes = selected(list(docs()), settings, cfg)
+    key = _key(cfg, data, codes)
+    cache = _cache_path(key) if settings.use_cache else None
+    if cache and cache.exists():
+        try:
+            return _load(cache, errors, len(data))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a broken cache entry is recomputed
+    outcome = _check(cfg, data, codes, errors)
+    if cache:
+        _store(cache, outcome)
+    return outcome
+
+
+def _key(cfg, data: Dict[str, bytes], codes: List[str]) -> str:
+    h = hashlib.sha256(f"aligner {__version__}\n{','.join(codes)}\n".encode())
+    h.update(_rules_digest())
+    if cfg.path:
+        h.update(cfg.path.read_bytes())
+    for path in sorted(data):
+        h.update(path.encode() + b"\0" + hashlib.sha256(data[path]).digest())
+    lock = cfg.lock_path()
+    if cfg.images and lock.exists():
+        h.update(lock.read_bytes())
+    src = cfg.upstream_source()
+    if src and "://" not in src and os.path.exists(src):
+        h.update(Path(src).read_bytes())
+    elif src:
+        from aligner.httpcache import HttpCache
+
+        entry = HttpCache().get(src)
+        h.update((entry.body if entry else "").encode())
+    return h.hexdigest()
+
+
+def _check(cfg, data: Dict[str, bytes], codes: List[str], errors: List[InputError]) -> Outcome:
+    from aligner import lock, upstream
+    from aligner.check import suppress
+    from aligner.check.images import group
+    from aligner.check.rules import RULES, Context
+    from aligner.components import catalog
+    from aligner.dockerfile import read
+    from aligner.snapshot import Snapshot
+
+    parsed, texts = {}, {}
+    for path, raw in data.items():
+        try:
+            parsed[path] = read(path, raw)
+            texts[path] = raw.decode("utf-8")
+        except InputError as exc:
+            errors.append(exc)
+    notes = []
+    up = None
+    src = cfg.upstream_source()
+    if src:
+        up = upstream.load_cached(src)
+        if up is None:
+            notes.append(f"upstream {src} is not cached yet: AL002 and AL012 skipped (run `aligner lock` once online)")
+    lock_state = None
+    if cfg.images and cfg.path and (up is not None or not src):
+        path = cfg.lock_path()
+        if not path.exists():
+            lock_state = "missing"
+        else:
+            try:
+                recorded = lock.read(path).get("meta", {}).get("inputs")
+            except InputError as exc:
+                errors.append(exc)
+                recorded = None
+            if recorded is not None and recorded != lock.inputs_hash(cfg, up.sha256 if up else None):
+                lock_state = "stale"
+    ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity))
+    found: Dict[tuple, Finding] = {}
+    for code in codes:
+        if code in RULES:
+            for f in RULES[code](ctx):
+                found.setdefault(f.key(), f)
+    by_file = {path: suppress.pragmas(text) for path, text in texts.items()}
+    kept, unused = suppress.apply(found.values(), by_file, lambda path, p, why: ctx.find(
+        "AL100", path, p.line, p.column, f"unused suppression: {why}"))
+    if "AL100" in codes:
+        kept += unused
+    kept.sort(key=lambda f: (f.path, f.line, f.column, f.code))
+    return Outcome(kept, errors, len(data), notes=notes)
+
+
+def _cache_path(key: str) -> Path:
+    from aligner.httpcache import default_dir
+
+    return default_dir() / "check" / f"{key}.json"
+
+
+def _store(path: Path, outcome: Outcome) -> None:
+    from aligner.httpcache import atomic_write
+
+    payload = {"findings": [f.to_json() for f in outcome.findings],
+               "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in outcome.errors],
+               "notes": outcome.notes}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(payload).encode("utf-8"))
+    except OSError:
+        pass
+
+
+def _load(path: Path, errors: List[InputError], files: int) -> Outcome:
+    payload = json.loads(path.read_text("utf-8"))
+    findings = []
+    for d in payload["findings"]:
+        fix = Fix(**d["fix"]) if d.get("fix") else None
+        findings.append(Finding(d["path"], d["line"], d["column"], d["code"], d["severity"], d["message"], fix))
+    cached_errors = [InputError(e["path"], e["line"], e["message"]) for e in payload["errors"]]
+    seen = {(e.path, e.message) for e in errors}
+    return Outcome(findings, errors + [e for e in cached_errors if (e.path, e.message) not in seen], files,
+                   cached=True, notes=payload.get("notes", []))

@@ -1,0 +1,90 @@
+"""Which Dockerfiles make one image: the configured images, and every other file on its own."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from aligner import facts
+from aligner.config import DEFAULT_PLATFORMS, Config, ImageConfig
+from aligner.dockerfile import Dockerfile, Pin
+
+
+@dataclass
+class Value:
+    """A Python or CUDA version of an image, and where it is set."""
+
+    version: str
+    path: str
+    line: int
+    column: int
+    origin: str  # "container/Dockerfile.base:6", or "… (NGC pytorch 25.12, rules/ngc.toml)"
+    pin: Optional[Pin] = None
+
+
+@dataclass
+class Image:
+    name: str
+    files: List[Dockerfile]
+    config: Optional[ImageConfig] = None
+    pythons: List[Value] = field(default_factory=list)
+    cudas: List[Value] = field(default_factory=list)
+
+    @property
+    def platforms(self) -> Tuple[str, ...]:
+        return self.config.platforms if self.config else self.default_platforms
+
+    default_platforms: Tuple[str, ...] = DEFAULT_PLATFORMS
+
+    @property
+    def gpus(self) -> Tuple[str, ...]:
+        return self.config.gpus if self.config else ()
+
+    def pins(self) -> List[Pin]:
+        return [p for f in self.files for p in f.pins]
+
+    def exact(self, component: str) -> List[Pin]:
+        return [p for p in self.pins() if p.component == component and p.form == "version" and p.version]
+
+
+def where(path: str, line: int, root: Path) -> str:
+    rel = os.path.relpath(path, root)
+    return f"{rel if not rel.startswith('..') else path}:{line}"
+
+
+def group(files: Dict[str, Dockerfile], cfg: Config) -> List[Image]:
+    images: List[Image] = []
+    claimed = set()
+    by_abs = {os.path.abspath(p): p for p in files}
+    for name, ic in sorted(cfg.images.items()):
+        wanted = [by_abs.get(os.path.abspath(str(cfg.root / d))) for d in ic.dockerfiles]
+        members = [files[p] for p in wanted if p is not None]
+        if members:
+            images.append(Image(name, members, ic))
+            claimed.update(f.path for f in members)
+    for path, df in sorted(files.items()):
+        if path not in claimed:
+            images.append(Image(os.path.relpath(path, cfg.root), [df], None, default_platforms=cfg.platforms))
+    for img in images:
+        _base_values(img, cfg.root)
+    return images
+
+
+def _base_values(img: Image, root: Path) -> None:
+    for pin in img.pins():
+        if pin.version is None or pin.form != "version":
+            continue
+        src = where(pin.path, pin.line, root)
+        if pin.component == "python":
+            img.pythons.append(Value(pin.version, pin.path, pin.line, pin.column, src, pin))
+        elif pin.component == "cuda":
+            img.cudas.append(Value(pin.version, pin.path, pin.line, pin.column, src, pin))
+        elif pin.component.startswith("ngc-"):
+            row = next((r for r in facts.table("ngc." + pin.component[4:]) if r.get("release") == pin.version), None)
+            label = f"{src} ({pin.component} {pin.version}, rules/ngc.toml)"
+            if row and row.get("python"):
+                img.pythons.append(Value(row["python"], pin.path, pin.line, pin.column, label))
+            if row and row.get("cuda"):
+                img.cudas.append(Value(row["cuda"], pin.path, pin.line, pin.column, label))

@@ -1,0 +1,156 @@
+"""Findings as text, concise, json, sarif (2.1.0), github annotations, junit."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import Callable, Dict, List
+from xml.sax.saxutils import escape, quoteattr
+
+from aligner import __version__
+from aligner.check.model import Finding, docs
+
+FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
+JSON_VERSION = 1
+SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def summary(findings: List[Finding]) -> str:
+    if not findings:
+        return "No findings."
+    c = Counter(f.severity for f in findings)
+    parts = [f"{c[s]} {s}{'s' if c[s] != 1 else ''}" for s in ("error", "warning", "info") if c[s]]
+    return f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)})."
+
+
+def concise(outcome) -> str:
+    lines = [f"{f.path}:{f.line}:{f.column}: {f.code} [{f.severity}] {f.message}" for f in outcome.findings]
+    return "\n".join(lines + [summary(outcome.findings)]) + "\n"
+
+
+def to_json(outcome) -> str:
+    c = Counter(f.severity for f in outcome.findings)
+    return json.dumps({
+        "version": JSON_VERSION,
+        "findings": [f.to_json() for f in outcome.findings],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in outcome.errors],
+        "summary": {"files": outcome.files, "errors": c["error"], "warnings": c["warning"], "infos": c["info"]},
+    }, indent=2) + "\n"
+
+
+def sarif(outcome) -> str:
+    pages = docs()
+    codes = sorted(pages)
+    rules = [{
+        "id": code,
+        "name": pages[code]["name"],
+        "shortDescription": {"text": pages[code]["summary"]},
+        "fullDescription": {"text": pages[code]["why"]},
+        "help": {"text": _help_text(code), "markdown": _help_markdown(code)},
+        "defaultConfiguration": {"level": SARIF_LEVEL[pages[code]["severity"]]},
+    } for code in codes]
+    results = []
+    for f in outcome.findings:
+        result = {
+            "ruleId": f.code,
+            "ruleIndex": codes.index(f.code),
+            "level": SARIF_LEVEL[f.severity],
+            "message": {"text": f.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": _uri(f.path)},
+                "region": {"startLine": f.line, "startColumn": f.column},
+            }}],
+        }
+        results.append(result)
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "aligner", "version": __version__, "semanticVersion": __version__,
+                                "rules": rules}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    rel = os.path.relpath(path)
+    return (path if rel.startswith("..") else rel).replace(os.sep, "/")
+
+
+def _help_text(code: str) -> str:
+    p = docs()[code]
+    return f"{p['summary']}\n\nWhy: {p['why']}\n\nBad:\n{p['bad']}\n\nGood:\n{p['good']}\n\nFix: {p['fix']}"
+
+
+def _help_markdown(code: str) -> str:
+    p = docs()[code]
+    return (f"**{code} {p['name']}**: {p['summary']}\n\n{p['why']}\n\nBad:\n```dockerfile\n{p['bad']}\n```\n\n"
+            f"Good:\n```dockerfile\n{p['good']}\n```\n\nFix: {p['fix']}")
+
+
+def _gh(value: str, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+
+def github(outcome) -> str:
+    kinds = {"error": "error", "warning": "warning", "info": "notice"}
+    lines = [f"::{kinds[f.severity]} file={_gh(_uri(f.path), True)},line={f.line},col={f.column},"
+             f"title={_gh(f.code + ' ' + docs()[f.code]['name'], True)}::{_gh(f.message)}" for f in outcome.findings]
+    lines += [f"::error file={_gh(_uri(e.path), True)}{f',line={e.line}' if e.line else ''}::{_gh(e.message)}"
+              for e in outcome.errors]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def junit(outcome) -> str:
+    by_file: Dict[str, List[Finding]] = {}
+    for f in outcome.findings:
+        by_file.setdefault(f.path, []).append(f)
+    cases = []
+    for path, items in sorted(by_file.items()):
+        failures = "".join(
+            f"<failure type={quoteattr(f.code)} message={quoteattr(f.message)}>"
+            f"{escape(f'{f.path}:{f.line}:{f.column} {f.code} [{f.severity}] {f.message}')}</failure>" for f in items)
+        cases.append(f'  <testcase classname="aligner" name={quoteattr(_uri(path))}>{failures}</testcase>')
+    for e in outcome.errors:
+        cases.append(f'  <testcase classname="aligner" name={quoteattr(_uri(e.path))}>'
+                     f"<error message={quoteattr(e.message)}>{escape(str(e))}</error></testcase>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuites><testsuite name="aligner" tests="{max(len(cases), 1)}" '
+            f'failures="{len(by_file)}" errors="{len(outcome.errors)}">\n'
+            + ("\n".join(cases) or '  <testcase classname="aligner" name="check"/>') + "\n</testsuite></testsuites>\n")
+
+
+def text(outcome, write: Callable[[str], None], color: bool) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False, color_system="auto" if color else None, soft_wrap=True)
+    styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+    lines_of: Dict[str, List[str]] = {}
+    for f in outcome.findings:
+        if f.path not in lines_of:
+            try:
+                with open(f.path, "rb") as fh:
+                    lines_of[f.path] = fh.read().decode("utf-8", "replace").splitlines()
+            except OSError:
+                lines_of[f.path] = []
+        src = lines_of[f.path]
+        console.print(f"[bold]{f.path}:{f.line}:{f.column}[/bold]: [{styles[f.severity]}]{f.code}[/] "
+                      f"[dim]({docs()[f.code]['name']})[/dim] {_esc(f.message)}")
+        if 0 < f.line <= len(src):
+            code_line = src[f.line - 1].rstrip("\r")
+            console.print(f"  [dim]{f.line:>4} |[/dim] {_esc(code_line)}")
+            console.print(f"  [dim]     |[/dim] {' ' * (f.column - 1)}[{styles[f.severity]}]^[/]")
+        if f.fix:
+            console.print(f"  [dim]fix ({'safe' if f.fix.safe else 'unsafe'}): {_esc(f.fix.description)}[/dim]")
+    console.print(summary(outcome.findings))
+
+
+def _esc(s: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(s)

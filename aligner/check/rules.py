@@ -1,0 +1,428 @@
+"""The rules of `aligner check`, one small function each (their pages: rules/codes.toml)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from aligner import facts
+from aligner.check import archs
+from aligner.check.images import Image, where
+from aligner.check.model import Finding, Fix, docs
+from aligner.components import Catalog
+from aligner.config import Config
+from aligner.dockerfile import Pin
+from aligner.rewrite import render
+from aligner.snapshot import SnapRelease, Snapshot
+from aligner.versions import cuda_minor, cuda_tuple, normalise, torch_cuda
+
+RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
+
+
+class _NoMatch:
+    requirement = False
+MACHINES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
+
+
+@dataclass
+class Context:
+    cfg: Config
+    cat: Catalog
+    snap: Snapshot
+    images: List[Image]
+    upstream: Optional[object] = None  # aligner.upstream.Upstream
+    lock_state: Optional[str] = None  # None fresh, "missing", "stale", "unknown"
+    severity: Dict[str, str] = field(default_factory=dict)
+
+    def find(self, code: str, path: str, line: int, column: int, message: str, fix: Optional[Fix] = None,
+             severity: Optional[str] = None) -> Finding:
+        sev = self.severity.get(code) or severity or docs()[code]["severity"]
+        return Finding(path, line, max(column, 1), code, sev, message, fix)
+
+    def at(self, pin: Pin) -> str:
+        return where(pin.path, pin.line, self.cfg.root)
+
+    def release(self, component: str, version: str) -> Optional[SnapRelease]:
+        comp = self.cat.components.get(component)
+        if not comp or not comp.index:
+            return None
+        return self.snap.release(comp.index[0], version)
+
+
+def rule(code: str):
+    def register(fn):
+        RULES[code] = fn
+        return fn
+
+    return register
+
+
+def _fix_to(pin: Pin, version: str, why: str, safe: bool = True) -> Optional[Fix]:
+    if pin.start is None:
+        return None
+    return Fix(f"set {pin.component} to {version} ({why})", safe, render(pin, version), pin.start, pin.end)
+
+
+def _envs(img: Image, python: Optional[str]) -> List[dict]:
+    pys = [python] if python else ["3.10", "3.11", "3.12", "3.13"]
+    return [{"python_version": ".".join(p.split(".")[:2]), "python_full_version": p if p.count(".") == 2 else p + ".0",
+             "platform_system": "Linux", "sys_platform": "linux", "os_name": "posix", "platform_machine": MACHINES[plat],
+             "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
+            for plat in img.platforms for p in pys]
+
+
+def _applies(req: Requirement, envs: List[dict], extras) -> bool:
+    if req.marker is None:
+        return True
+    return any(req.marker.evaluate(dict(env, extra=e)) for env in envs for e in ("", *extras))
+
+
+@rule("AL001")
+def unpinned(ctx: Context) -> Iterator[Finding]:
+    for img in ctx.images:
+        for pin in img.pins():
+            if pin.form not in ("empty", "moving"):
+                continue
+            if pin.kind == "from":
+                what = "FROM with no tag" if pin.form == "empty" else f"FROM :{pin.value} (a moving tag)"
+            elif pin.kind == "pip" and pin.form == "empty" and not pin.via:
+                what = f"pip spec `{pin.name}` with no version"
+            elif pin.form == "empty" and pin.kind in ("arg", "env") and (ctx.cat.by_variable(pin.name) or
+                                                                          _NoMatch).requirement:
+                what = f"{pin.name} installs {pin.component} with no version"
+            elif pin.form == "empty":
+                what = f"{pin.via or pin.name} is empty"
+            else:
+                what = f"{pin.via or pin.name} is {pin.value!r}, a branch or moving ref"
+            yield ctx.find("AL001", pin.path, pin.line, pin.column, f"{pin.component} is not pinned: {what}")
+
+
+@rule("AL002")
+def upstream_drift(ctx: Context) -> Iterator[Finding]:
+    up = ctx.upstream
+    if up is None:
+        return
+    for img in ctx.images:
+        if not img.config or not img.config.extra or img.config.extra not in up.extras:
+            continue
+        for req in up.requirements(img.config.extra):
+            comp = ctx.cat.by_pip(req.name)
+            if comp is None or not str(req.specifier):
+                continue
+            pinned = list(req.specifier)
+            exact = pinned[0].version if len(pinned) == 1 and pinned[0].operator == "==" else None
+            for pin in img.exact(comp):
+                if req.specifier.contains(pin.version, prereleases=True):
+                    continue
+                src = up.location(img.config.extra)
+                fix = _fix_to(pin, exact, f"{src} pins it") if exact else None
+                yield ctx.find("AL002", pin.path, pin.line, pin.column,
+                               f"{comp} {pin.version} is outside {req} ({src})", fix)
+
+
+@rule("AL003")
+def incompatible_pair(ctx: Context) -> Iterator[Finding]:
+    for img in ctx.images:
+        python = img.pythons[0].version if img.pythons else None
+        envs = _envs(img, python)
+        for comp in sorted({p.component for p in img.pins()}):
+            for owner in _distinct(img.exact(comp)):
+                rel = ctx.release(comp, owner.version)
+                if rel is None or rel.requires_dist is None:
+                    continue
+                extras = sorted({e for p in img.pins() if p.component == comp for e in p.extras})
+                for req in rel.requirements():
+                    other = ctx.cat.by_pip(req.name)
+                    if other is None or other == comp or not _applies(req, envs, extras):
+                        continue
+                    for pin in _distinct(img.exact(other)):
+                        if req.specifier.contains(pin.version, prereleases=True):
+                            continue
+                        tag = f" [{','.join(extras)}]" if extras and req.marker and "extra" in str(req.marker) else ""
+                        pinned = list(req.specifier)
+                        exact = pinned[0].version if len(pinned) == 1 and pinned[0].operator == "==" else None
+                        who = f"{comp} {owner.version}{tag} ({ctx.at(owner)})"
+                        fix = _fix_to(pin, exact, f"{who} requires it") if exact else None
+                        yield ctx.find("AL003", pin.path, pin.line, pin.column,
+                                       f"{other} {pin.version} does not satisfy {who}: it requires "
+                                       f"{req.name}{req.specifier} (index metadata)", fix)
+
+
+def _distinct(pins: List[Pin]) -> List[Pin]:
+    """One pin per value span (an ARG and the pip line using it are one pin)."""
+    seen, out = set(), []
+    for p in pins:
+        key = (p.path, p.start, p.end, p.version)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+@rule("AL004")
+def python_mismatch(ctx: Context) -> Iterator[Finding]:
+    for img in ctx.images:
+        distinct = {}
+        for v in img.pythons:
+            distinct.setdefault(".".join(v.version.split(".")[:2]), v)
+        if len(distinct) > 1:
+            first, *rest = list(distinct.values())
+            for v in rest:
+                yield ctx.find("AL004", v.path, v.line, v.column,
+                               f"Python {v.version} here, but {first.version} at {first.origin}: one image, two Pythons")
+        if not img.pythons:
+            continue
+        py = img.pythons[0]
+        for comp in sorted({p.component for p in img.pins()}):
+            for pin in _distinct(img.exact(comp)):
+                rel = ctx.release(comp, pin.version)
+                if rel and rel.requires_python and not SpecifierSet(rel.requires_python).contains(py.version, True):
+                    yield ctx.find("AL004", pin.path, pin.line, pin.column,
+                                   f"{comp} {pin.version} requires Python {rel.requires_python}; "
+                                   f"the image has {py.version} ({py.origin})")
+
+
+def _torch_cuda(ctx: Context, img: Image):
+    """(CUDA of the torch wheels, the pin it is read from, how) or None."""
+    candidates = [(p, p.version) for p in img.exact("torch")]
+    for engine in ("vllm", "sglang", "tensorrt-llm", "lmcache"):
+        for pin in img.exact(engine):
+            rel = ctx.release(engine, pin.version)
+            for req in rel.requirements("torch") if rel and rel.requires_dist else ():
+                pinned = list(req.specifier)
+                if req.marker is None and len(pinned) == 1 and pinned[0].operator == "==":
+                    candidates.append((pin, pinned[0].version))
+    for pin, version in candidates:
+        local = torch_cuda(version)
+        if local:
+            return local, pin, f"torch {version}"
+        rel = ctx.release("torch", version)
+        for req in rel.requirements() if rel and rel.requires_dist else ():
+            name = req.name.lower()
+            if name.startswith("nvidia-cuda-runtime-cu"):
+                spec = list(req.specifier)
+                if spec and spec[0].operator == "==":
+                    via = "" if pin.component == "torch" else f" (as {pin.component} {pin.version} requires)"
+                    return cuda_minor(spec[0].version), pin, f"torch {version}{via}, whose wheels need {req.name}{req.specifier}"
+    return None
+
+
+@rule("AL005")
+def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
+    for img in ctx.images:
+        if not img.cudas:
+            continue
+        base = img.cudas[0]
+        found = _torch_cuda(ctx, img)
+        if found:
+            wheel, pin, how = found
+            b, w = cuda_tuple(base.version), cuda_tuple(wheel)
+            if b[0] != w[0]:
+                yield ctx.find("AL005", base.path, base.line, base.column,
+                               f"the base image's CUDA {base.version} is major {b[0]}, but {how} (CUDA {wheel}, "
+                               f"major {w[0]}; pinned at {ctx.at(pin)})")
+            elif b[:2] != w[:2]:
+                yield ctx.find("AL005", base.path, base.line, base.column,
+                               f"the base image's CUDA {base.version} differs in minor from {how} (CUDA {wheel}): "
+                               "works through minor-version compatibility, but extensions built in the image use "
+                               f"{cuda_minor(base.version)}", severity="warning")
+        driver = img.config.driver if img.config else None
+        if driver:
+            need = _driver_floor(base.version)
+            if need and Version(need[0]) > Version(driver):
+                yield ctx.find("AL005", base.path, base.line, base.column,
+                               f"CUDA {base.version} needs a Linux driver >= {need[0]} ({need[1]}), the target host "
+                               f"has {driver}")
+
+
+def _driver_floor(cuda: str):
+    rows = facts.table("cuda.driver")
+    want = cuda_tuple(cuda)
+    match = [r for r in rows if cuda_tuple(r["cuda"])[: len(want)] == want] or \
+            [r for r in rows if cuda_tuple(r["cuda"])[:2] == want[:2]]
+    if not match:
+        return None
+    row = min(match, key=lambda r: Version(r["linux"]))
+    return row["linux"], "rules/cuda.toml, " + row["source"].split(",")[0]
+
+
+@rule("AL006")
+def gpu_arch(ctx: Context) -> Iterator[Finding]:
+    gpu_rows = facts.table("gpus.gpu")
+    for img in ctx.images:
+        cuda = img.cudas[0].version if img.cudas else None
+        arch_row = next((a for a in facts.table("cuda.arch") if cuda and a["cuda"] == cuda_minor(cuda)), None)
+        targets_gpus = []
+        for name in img.gpus:
+            row = next((r for r in gpu_rows if name in (r["name"], *r.get("aliases", []))), None)
+            if row:
+                targets_gpus.append((name, row["compute"]))
+        for df in img.files:
+            for var in df.variables:
+                if var.value is None or not archs.ARCH_VARIABLES.fullmatch(var.name):
+                    continue
+                targets, bad = archs.parse(var.value)
+                col = _column_of(df.path, var.line, var.value)
+                for raw in bad:
+                    yield ctx.find("AL006", df.path, var.line, col, f"{var.name}: {raw!r} is not a CUDA architecture")
+                for t in targets:
+                    if archs.compilable(t, arch_row) is False:
+                        hint = " (family-specific `f` targets need CUDA 12.9 or newer)" if t.suffix == "f" else ""
+                        yield ctx.find("AL006", df.path, var.line, col,
+                                       f"{var.name}: CUDA {cuda} cannot compile for {t.compute}{hint} "
+                                       f"(rules/cuda.toml, CUDA {arch_row['cuda']})")
+                for name, compute in targets_gpus:
+                    if targets and not any(t.covers(archs.compute_tuple(compute)) for t in targets):
+                        yield ctx.find("AL006", df.path, var.line, col,
+                                       f"{var.name}={var.value!r} leaves out the target GPU {name} "
+                                       f"(compute capability {compute}, rules/gpus.toml)")
+
+
+def _column_of(path: str, line: int, value: str) -> int:
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8", "replace").split("\n")[line - 1]
+    except (OSError, IndexError):
+        return 1
+    at = text.find(value) if value else -1
+    return at + 1 if at >= 0 else 1
+
+
+@rule("AL007")
+def no_such_release(ctx: Context) -> Iterator[Finding]:
+    for img in ctx.images:
+        for pin in _distinct([p for p in img.pins() if p.form == "version" and p.version]):
+            comp = ctx.cat.components.get(pin.component)
+            if not comp or not comp.index or pin.kind == "from":
+                continue
+            releases = ctx.snap.releases(comp.index[0])
+            if not releases or ctx.release(pin.component, pin.version):
+                continue
+            try:
+                v = Version(pin.version)
+            except InvalidVersion:
+                continue
+            if comp.since and v < Version(comp.since):
+                continue  # older than the snapshot keeps: nothing to say
+            newest = releases[-1].version
+            if v > Version(newest):
+                yield ctx.find("AL007", pin.path, pin.line, pin.column,
+                               f"{pin.component} {pin.version} is newer than every release in the snapshot (newest "
+                               f"{newest}); run `aligner rules refresh` if it was just released", severity="warning")
+            else:
+                yield ctx.find("AL007", pin.path, pin.line, pin.column,
+                               f"{pin.component} {pin.version} is not a release on the index "
+                               f"(nearby: {', '.join(_nearby(releases, v))})")
+
+
+def _nearby(releases: List[SnapRelease], v: Version) -> List[str]:
+    below = [r.version for r in releases if Version(r.version) < v][-1:]
+    above = [r.version for r in releases if Version(r.version) > v][:1]
+    return below + above
+
+
+@rule("AL008")
+def no_wheel(ctx: Context) -> Iterator[Finding]:
+    for img in ctx.images:
+        for pin in _distinct([p for p in img.pins() if p.form == "version" and p.version and p.kind != "from"]):
+            rel = ctx.release(pin.component, pin.version)
+            if rel is None or not rel.platforms:
+                continue  # sdist-only: may build anywhere
+            missing = [p for p in img.platforms if p not in rel.platforms]
+            if missing:
+                yield ctx.find("AL008", pin.path, pin.line, pin.column,
+                               f"{pin.component} {pin.version} has no {', '.join(missing)} wheel (image platforms: "
+                               f"{', '.join(img.platforms)})")
+
+
+@rule("AL009")
+def pinned_differently(ctx: Context) -> Iterator[Finding]:
+    first_in_repo: Dict[str, tuple] = {}
+    for img in ctx.images:
+        for comp in sorted({p.component for p in img.pins()}):
+            if comp in ("python", "cuda") or comp.startswith("ngc-"):
+                continue
+            pins = _distinct(img.exact(comp))
+            if not pins:
+                continue
+            head = pins[0]
+            for pin in pins[1:]:
+                if Version(pin.version) != Version(head.version):
+                    yield ctx.find("AL009", pin.path, pin.line, pin.column,
+                                   f"{comp} {pin.version} here, but {head.version} at {ctx.at(head)} in the same image")
+            seen = first_in_repo.setdefault(comp, (img, head))
+            if seen[0] is not img and Version(seen[1].version) != Version(head.version):
+                yield ctx.find("AL009", head.path, head.line, head.column,
+                               f"{comp} {head.version} here, but {seen[1].version} in image {seen[0].name} "
+                               f"({ctx.at(seen[1])})", severity="warning")
+
+
+@rule("AL010")
+def tag_disagrees(ctx: Context) -> Iterator[Finding]:
+    names = _tag_names(ctx.cat)
+    for img in ctx.images:
+        engines = [c for c in ("vllm", "sglang", "tensorrt-llm") if img.exact(c)]
+        for df in img.files:
+            for var in df.variables:
+                if not var.value or not var.name.upper().endswith("TAG") or ctx.cat.by_variable(var.name):
+                    continue
+                claims = _tag_claims(var.value, names, engines[0] if len(engines) == 1 else None)
+                for comp, version in claims:
+                    pins = img.exact(comp)
+                    if pins and all(Version(p.version) != Version(version) for p in pins):
+                        yield ctx.find("AL010", df.path, var.line, _column_of(df.path, var.line, var.value),
+                                       f"{var.name} says {comp} {version}, but the image pins {pins[0].version} "
+                                       f"({ctx.at(pins[0])})")
+
+
+def _tag_names(cat: Catalog) -> Dict[str, str]:
+    out = {}
+    for alias, comp in cat._aliases.items():
+        out[alias.lower().replace("_", "")] = comp
+    for comp in cat.components.values():
+        out[comp.name.replace("-", "")] = comp.name
+        for extra in comp.tag_names:
+            out[extra] = comp.name
+    return out
+
+
+def _tag_claims(tag: str, names: Dict[str, str], engine: Optional[str]):
+    tokens = tag.split("-")
+    claims = []
+    for i, tok in enumerate(tokens):
+        key = tok.lower().replace("_", "")
+        if key in names and i + 1 < len(tokens) and normalise(tokens[i + 1]):
+            claims.append((names[key], normalise(tokens[i + 1])))
+    if not claims:
+        return []  # a tag with no `name-version` pair (12.8.1-devel-ubuntu24.04) says nothing about the stack
+    if engine and normalise(tokens[0]) and tokens[0][:1] in "vV0123456789" and "." in tokens[0]:
+        claims.insert(0, (engine, normalise(tokens[0])))  # AIBrix style: the engine's version leads
+    return claims
+
+
+@rule("AL011")
+def arg_not_in_stage(ctx: Context) -> Iterator[Finding]:
+    for img in ctx.images:
+        for df in img.files:
+            seen = set()
+            for use in df.hidden_uses:
+                if (use.name, use.line) in seen:
+                    continue
+                seen.add((use.name, use.line))
+                yield ctx.find("AL011", df.path, use.line, 1,
+                               f"{use.name} is declared before FROM (line {use.declared_line}) but not in stage "
+                               f"{use.stage!r}: here it is empty; add `ARG {use.name}` to the stage")
+
+
+@rule("AL012")
+def stale_lock(ctx: Context) -> Iterator[Finding]:
+    if ctx.lock_state in ("missing", "stale"):
+        path = os.path.relpath(ctx.cfg.lock_path())
+        what = "is missing" if ctx.lock_state == "missing" else "no longer matches the Dockerfiles and the upstream"
+        yield ctx.find("AL012", path, 1, 1, f"{Path(path).name} {what}; run `aligner lock`")
