@@ -17,6 +17,8 @@ def test_wheel_ships_rules_and_loads_them_from_elsewhere(tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         assert "aligner/rules/components.toml" in names
+        for init in sorted(ROOT.glob("aligner/**/__init__.py")):  # every subpackage ships
+            assert init.relative_to(ROOT).as_posix() in names
         zf.extractall(tmp_path / "site")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
