@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -42,8 +43,14 @@ class SnapRelease:
     def requirements(self, name: Optional[str] = None) -> List[Requirement]:
         from packaging.utils import canonicalize_name
 
-        out = [Requirement(r) for r in self.requires_dist or ()]
+        out = _parsed(self.requires_dist or ())
         return [r for r in out if name is None or canonicalize_name(r.name) == canonicalize_name(name)]
+
+
+@lru_cache(maxsize=None)
+def _parsed(lines: Tuple[str, ...]) -> Tuple[Requirement, ...]:
+    """Requirement parsing is slow and the same releases are asked about again and again."""
+    return tuple(Requirement(r) for r in lines)
 
 
 def keep_requirements(lines: Optional[List[str]], cat: Catalog) -> Optional[List[str]]:
@@ -109,6 +116,7 @@ class SnapshotError(Exception):
 class Snapshot:
     def __init__(self, projects: Dict[str, Dict[str, SnapRelease]]):
         self.projects = projects
+        self._sorted: Dict[str, List[SnapRelease]] = {}
 
     @classmethod
     def load(cls, directory: Optional[Path] = None) -> "Snapshot":
@@ -125,7 +133,9 @@ class Snapshot:
         return cls(projects)
 
     def releases(self, project: str) -> List[SnapRelease]:
-        return sorted(self.projects.get(project, {}).values(), key=lambda r: Version(r.version))
+        if project not in self._sorted:
+            self._sorted[project] = sorted(self.projects.get(project, {}).values(), key=lambda r: Version(r.version))
+        return list(self._sorted[project])
 
     def release(self, project: str, version: str) -> Optional[SnapRelease]:
         found = self.projects.get(project, {})
@@ -139,6 +149,7 @@ class Snapshot:
         self.projects.setdefault(record["project"], {}).update(
             {r["version"]: _release(record["project"], r) for r in record["releases"]}
         )
+        self._sorted.pop(record["project"], None)
 
 
 def _release(project: str, r: dict) -> SnapRelease:
