@@ -79,3 +79,25 @@ def test_pre_commit_try_repo_runs_the_hook(tmp_path):
     good = subprocess.run(pre_commit, cwd=work, capture_output=True, text=True, env=env, timeout=900)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout
+    # the lock hook: fails while the configured image has no lock, passes once it has
+    (work / "aligner.toml").write_text('platforms = ["linux/amd64"]\n[images.app]\ndockerfile = "Dockerfile"\n')
+    git("add", "aligner.toml")
+    lock_hook = pre_commit[:-2] + ["aligner-lock-check", "--all-files"]
+    missing = subprocess.run(lock_hook, cwd=work, capture_output=True, text=True, env=env, timeout=900)
+    assert missing.returncode == 1 and "missing" in missing.stdout, missing.stdout
+    assert subprocess.run(["aligner", "lock"], cwd=work, capture_output=True, env=env).returncode == 0
+    git("add", "lock/aligner.lock")
+    present = subprocess.run(lock_hook, cwd=work, capture_output=True, text=True, env=env, timeout=900)
+    assert present.returncode == 0, present.stdout
+
+
+def test_check_needs_no_network_and_imports_nothing_heavy_for_concise_output(repo, run_aligner, monkeypatch):
+    for k in ("HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(k, "http://127.0.0.1:9")  # any network use would fail through this
+    result = run_aligner("check", "--no-cache", "--format", "concise", cwd=repo)
+    assert result.returncode == 1 and "AL002" in result.stdout, result.stderr
+    probe = ("import sys, runpy; sys.argv = ['aligner', 'check', '--no-cache', '--format', 'concise', '--exit-zero']; "
+             "import aligner.cli as c; c.main(sys.argv[1:]); "
+             "print(sorted(m for m in ('rich', 'networkx', 'requests', 'resolvelib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
