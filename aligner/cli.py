@@ -125,6 +125,25 @@ def _parser() -> argparse.ArgumentParser:
                       help="write nothing; exit 1 when the lock is missing or stale (for CI)")
     lock.set_defaults(run=_cmd_lock)
 
+    fix = sub.add_parser(
+        "fix", help="rewrite pins to the lock: a diff by default, --apply to write",
+        description=(
+            "Bring every pin of the configured images to the lock: ARG/ENV defaults (quotes and `v` kept), "
+            "pip/uv specs, FROM tags. Prints a unified diff; --apply writes the files atomically and "
+            "refreshes the lock. When the lock is missing or stale, a lock computed in memory is used, and "
+            "fix says so. Unsafe fixes (a CUDA or Python major change, a downgrade, a pre-release) need "
+            "--unsafe-fixes."
+        ),
+        epilog="exit status: 0 nothing to change, 1 changes shown or applied, 2 error",
+    )
+    fix.add_argument("paths", nargs="*", metavar="PATH", help="only these Dockerfiles (default: every configured one)")
+    _config_arg(fix)
+    fix.add_argument("--apply", action="store_true", help="write the changes")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    fix.add_argument("--report", metavar="FILE", help="write a report: FILE.md (Markdown, for a pull request) or FILE.json")
+    fix.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are changes")
+    fix.set_defaults(run=_cmd_fix)
+
     explain = sub.add_parser("explain", help="why a version is (or would not be) chosen",
                              description="The chain of constraints, with where each comes from, that decides "
                                          "a component's version; with ==VERSION, whether that version could be chosen.")
@@ -437,3 +456,90 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     failing = [f for f in outcome.findings if rank(f.severity) >= rank(args.fail_on)]
     return EXIT_OK if args.exit_zero or not failing else EXIT_FINDINGS
+
+
+def _cmd_fix(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from aligner import config, fix, fixreport, lock
+    from aligner.components import catalog
+    from aligner.httpcache import atomic_write
+    from aligner.snapshot import Snapshot
+
+    if args.report and not args.report.endswith((".md", ".json")):
+        print("error: --report must name a .md or .json file", file=sys.stderr)
+        return EXIT_ERROR
+    cfg = config.load(Path(args.config) if args.config else None)
+    cat, snap = catalog(), Snapshot.load()
+    lock_path, prefer, note = cfg.lock_path(), None, None
+    if lock_path.exists():
+        recorded = lock.read(lock_path)
+        first = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure, prefer=lock.pins_of(recorded))
+        if recorded.get("meta", {}).get("inputs") in first.text.decode().split('"'):
+            prefer = lock.pins_of(recorded)
+        else:
+            note = f"{_short(str(lock_path))} is stale: fixing to a lock computed in memory (run `aligner lock`)"
+    else:
+        note = f"{_short(str(lock_path))} is missing: fixing to a lock computed in memory (run `aligner lock`)"
+    outcome = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure, prefer=prefer)
+    if outcome.conflicts:
+        _print_conflicts(outcome)
+        return EXIT_FINDINGS
+    only = [os.path.abspath(p) for p in args.paths] or None
+    plan = fix.plan(cfg, outcome, cat, args.unsafe_fixes, note, only)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    before = _check_findings(cfg) if args.report else []
+    listing, text = fixreport.edits_listing(plan), fixreport.diff(plan)
+    sys.stderr.write(listing)
+    sys.stdout.write(fixreport.colour(text) if sys.stdout.isatty() else text)
+    if args.apply and plan.changed():
+        written = fix.apply(plan, cfg.root)
+        fresh = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure, prefer=prefer)
+        if not fresh.conflicts:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(lock_path, fresh.text)
+        n_edits = sum(len(f.edits) for f in plan.files)
+        print(f"applied {n_edits} edit{'s' if n_edits != 1 else ''} to {len(written)} file{'s' if len(written) != 1 else ''}; "
+              f"{_short(str(lock_path))} refreshed", file=sys.stderr)
+    if args.report:
+        after = _check_findings(cfg) if args.apply else None
+        fixed, left = _classify(before, after, plan)
+        body = (fixreport.to_markdown(plan, fixed, left, args.apply) if args.report.endswith(".md")
+                else fixreport.to_json(plan, fixed, left))
+        atomic_write(Path(args.report), body.encode("utf-8")) if os.path.dirname(os.path.abspath(args.report)) else None
+    if not plan.changed():
+        print("nothing to change", file=sys.stderr)
+        return EXIT_OK
+    return EXIT_OK if args.exit_zero else EXIT_FINDINGS
+
+
+def _check_findings(cfg):
+    from aligner.check.engine import Settings, run
+
+    paths = [_short(p) for p in cfg.dockerfile_paths()]
+    return [f.to_json() for f in run(paths, cfg, Settings(use_cache=False)).findings]
+
+
+def _classify(before, after, plan):
+    """Findings the fix removes, and those it leaves (with why)."""
+    from aligner.check.model import docs
+    from aligner.fixreport import rel
+
+    key = lambda f: (f["path"], f["line"], f["code"])
+    if after is not None:
+        gone = {key(f) for f in before} - {key(f) for f in after}
+    else:  # not applied: a finding on a line the fix edits counts as fixed
+        edited = {(rel(fp.path), e.pin.line) for fp in plan.files for e in fp.edits}
+        gone = {key(f) for f in before if (f["path"], f["line"]) in edited and f["code"] != "AL012"}
+    skipped = {(rel(fp.path), e.pin.line): e.unsafe for fp in plan.files for e in fp.skipped}
+    fixed = [f for f in before if key(f) in gone]
+    left = []
+    for f in before:
+        if key(f) in gone:
+            continue
+        why = skipped.get((f["path"], f["line"]))
+        f = dict(f, why=f"unsafe fix not applied: {why}" if why else f"no automatic fix: {docs()[f['code']]['fix']}")
+        left.append(f)
+    return fixed, left

@@ -47,7 +47,7 @@ def reason(choice: Choice, image: ImageInput) -> str:
     if choice.component in ("python", "cuda"):
         cur = image.problem.python if choice.component == "python" else image.problem.cuda
         n = sum(1 for c, _ in choice.constraints if str(c.specifier))
-        return f"the image's {choice.component} ({cur.source})" + (f", within {n} constraints" if n else "")
+        return f"the image's {choice.component} ({cur.source})" + (f", within {n} constraint{'s' if n != 1 else ''}" if n else "")
     exact = [(c, p) for c, p in choice.constraints if str(c.specifier).startswith("==")]
     if exact:
         c, parent = sorted(exact, key=lambda cp: (cp[1] is not None, bool(cp[0].extras), cp[0].source))[0]
@@ -157,13 +157,16 @@ class Outcome:
     text: bytes  # the lock file's bytes (only meaningful without conflicts)
 
 
-def compute(cfg: Config, cat: Catalog, snap: Snapshot, upgrade=frozenset(), allow_insecure: bool = False) -> Outcome:
+def compute(cfg: Config, cat: Catalog, snap: Snapshot, upgrade=frozenset(), allow_insecure: bool = False,
+            prefer: Optional[Dict[str, Dict[str, str]]] = None) -> Outcome:
     from aligner import upstream as upstream_mod
 
     up = upstream_mod.load(cfg.upstream_source(), allow_insecure) if cfg.upstream else None
     if not cfg.images:
         raise InputError(str(cfg.path or "aligner.toml"), None, "no images configured: add [tool.aligner.images.NAME]")
     inputs = [problem.build(img, cfg.root, up, cat, upgrade) for img in cfg.images.values()]
+    for inp in inputs:
+        inp.problem.prefer = dict((prefer or {}).get(inp.config.name, {}))
     locked, conflicts = [], []
     for inp in inputs:
         try:

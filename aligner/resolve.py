@@ -67,6 +67,7 @@ class Problem:
     python: Optional[Current] = None
     cuda: Optional[Current] = None
     upgrade: FrozenSet[str] = frozenset()  # components to move to their newest; "*" for all
+    prefer: Dict[str, str] = field(default_factory=dict)  # versions to try first (an existing lock's)
 
 
 @dataclass
@@ -165,7 +166,8 @@ class Provider:
             if self.rejection(rel, exact) is None:
                 out.append(Candidate(component, v, frozenset(), rel))
         upgrade = "*" in self.p.upgrade or component in self.p.upgrade
-        keep = None if upgrade or current is None else Version(current.version)
+        wanted = self.p.prefer.get(component) or (current.version if current else None)
+        keep = None if upgrade or wanted is None else Version(wanted)
         out.sort(key=lambda c: c.version, reverse=True)  # newest first ...
         out.sort(key=lambda c: c.version != keep)  # ... after the Dockerfile's own pin (stable sort)
         return out

@@ -1,0 +1,178 @@
+"""`aligner fix`: bring every pin to the lock, as value-byte edits, safe or unsafe.
+
+Safe: a pin moved to the version the lock proves. Unsafe (applied only with
+--unsafe-fixes): a CUDA or Python major change, a downgrade, a pre-release.
+Files are written atomically (temporary file in the same directory, fsync,
+rename, mode kept), never through a symlink that leaves the repository, and
+never when the file changed on disk since it was read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from packaging.version import InvalidVersion, Version
+
+from aligner.components import Catalog
+from aligner.dockerfile import Pin, read
+from aligner.errors import InputError
+from aligner.rewrite import RewriteError, render, rewrite
+from aligner.versions import cuda_tuple
+
+
+@dataclass
+class Edit:
+    pin: Pin
+    image: str
+    before: str  # version (or value, when it had none) before
+    after: str  # the locked version
+    text: str  # the bytes written at the pin's span
+    why: str
+    unsafe: Optional[str] = None  # the reason it is unsafe, or None
+
+
+@dataclass
+class FilePlan:
+    path: str
+    old: bytes
+    new: bytes = b""
+    edits: List[Edit] = field(default_factory=list)  # the ones applied to `new`
+    skipped: List[Edit] = field(default_factory=list)  # unsafe ones left out
+    left: List[str] = field(default_factory=list)  # what cannot be fixed, and why
+
+
+@dataclass
+class Plan:
+    files: List[FilePlan]
+    lock_note: Optional[str]  # "lock/aligner.lock is stale: using a lock computed in memory"
+    matrix: Dict[str, List[tuple]]  # image -> [(component, before, after, why)]
+
+    def changed(self) -> List[FilePlan]:
+        return [f for f in self.files if f.new != f.old]
+
+
+def unsafe_reason(component: str, before: Optional[str], after: str) -> Optional[str]:
+    try:
+        new = Version(after)
+    except InvalidVersion:
+        return None
+    if new.is_prerelease:
+        return f"{after} is a pre-release"
+    if before is None:
+        return None
+    if component in ("cuda", "python"):
+        try:
+            if cuda_tuple(before)[0] != cuda_tuple(after)[0]:
+                return f"a {component} major change ({before} -> {after})"
+        except ValueError:
+            pass
+    try:
+        if new < Version(before):
+            return f"a downgrade ({before} -> {after})"
+    except InvalidVersion:
+        pass
+    return None
+
+
+def plan(cfg, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only: Optional[List[str]] = None) -> Plan:
+    """Edits that bring the Dockerfiles of every locked image to its locked versions."""
+    by_path: Dict[str, FilePlan] = {}
+    matrix: Dict[str, List[tuple]] = {}
+    for li in outcome.locked:
+        name = li.input.config.name
+        rows = []
+        prob = li.input.problem
+        for comp, choice in sorted(li.result.choices.items()):
+            cur = {"python": prob.python, "cuda": prob.cuda}.get(comp) or prob.current.get(comp)
+            rows.append((comp, cur.version if cur else _unpinned(li.input.pins, comp), choice.version, li.why[comp]))
+        matrix[name] = rows
+        targets = {comp: (choice.version, li.why[comp]) for comp, choice in li.result.choices.items()}
+        for rel in li.input.config.dockerfiles:
+            path = str(cfg.root / rel)
+            if only and os.path.abspath(path) not in only:
+                continue
+            fp = by_path.get(path)
+            if fp is None:
+                fp = by_path[path] = FilePlan(path, _read_inside(path, cfg.root))
+            add_edits(fp, rel, targets, name, unsafe, cat)
+    for fp in by_path.values():
+        finish(fp)
+    return Plan(sorted(by_path.values(), key=lambda f: f.path), lock_note, matrix)
+
+
+def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, unsafe: bool, cat: Catalog) -> None:
+    """Edits of one file that bring its pins to `targets` (component -> (version, why))."""
+    doc = read(fp.path, fp.old, cat)
+    for pin in doc.pins:
+        if pin.component not in targets or pin.form == "range":
+            continue
+        version, why = targets[pin.component]
+        if pin.version is not None and _same(pin.version, version):
+            continue
+        if pin.start is None:
+            fp.left.append(f"{rel}:{pin.line}: {pin.component} is assembled from several places; set {version} by hand")
+            continue
+        if pin.kind == "from" and "@sha256:" in _line(fp.old, pin.line):
+            fp.left.append(f"{rel}:{pin.line}: FROM pins a digest; moving {pin.component} to {version} needs a "
+                           "new digest, so it is left to you")
+            continue
+        if any((e.pin.start, e.pin.end) == (pin.start, pin.end) for e in fp.edits + fp.skipped):
+            continue  # an ARG and the pip line using it share one value
+        before = pin.version if pin.form == "version" else None
+        edit = Edit(pin, image, before or (pin.value or '""'), version, render(pin, version), why,
+                    unsafe_reason(pin.component, before, version))
+        (fp.edits if (edit.unsafe is None or unsafe) else fp.skipped).append(edit)
+
+
+def finish(fp: FilePlan) -> FilePlan:
+    try:
+        fp.new = rewrite(fp.old, [(e.pin, e.text) for e in fp.edits])
+    except RewriteError as exc:
+        raise InputError(fp.path, None, f"cannot rewrite: {exc}") from None
+    return fp
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
+def _unpinned(pins: List[Pin], comp: str) -> str:
+    p = next((p for p in pins if p.component == comp), None)
+    return f"({p.form})" if p else NOT_PINNED
+
+
+NOT_PINNED = "(not pinned)"  # the lock takes it from another component's requirements
+
+
+def _line(data: bytes, line: int) -> str:
+    lines = data.split(b"\n")
+    return lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
+
+
+def _read_inside(path: str, root: Path) -> bytes:
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, os.path.realpath(root)]) != os.path.realpath(root):
+        raise InputError(path, None, "is a symlink that leads out of the repository: not touching it")
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def apply(p: Plan, root: Path) -> List[str]:
+    """Write every changed file atomically; a file changed since it was read is refused."""
+    from aligner.httpcache import atomic_write
+
+    written = []
+    for fp in p.changed():
+        current = _read_inside(fp.path, root)
+        if current != fp.old:
+            raise InputError(fp.path, None, "changed on disk since aligner read it: not overwriting; run fix again")
+        target = Path(os.path.realpath(fp.path))
+        atomic_write(target, fp.new, mode=os.stat(target).st_mode & 0o7777)
+        written.append(fp.path)
+    return written
