@@ -472,17 +472,15 @@ def _cmd_fix(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     cfg = config.load(Path(args.config) if args.config else None)
     cat, snap = catalog(), Snapshot.load()
-    lock_path, prefer, note = cfg.lock_path(), None, None
-    if lock_path.exists():
-        recorded = lock.read(lock_path)
-        first = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure, prefer=lock.pins_of(recorded))
-        if recorded.get("meta", {}).get("inputs") in first.text.decode().split('"'):
-            prefer = lock.pins_of(recorded)
-        else:
-            note = f"{_short(str(lock_path))} is stale: fixing to a lock computed in memory (run `aligner lock`)"
-    else:
-        note = f"{_short(str(lock_path))} is missing: fixing to a lock computed in memory (run `aligner lock`)"
+    lock_path, note = cfg.lock_path(), None
+    recorded = lock.read(lock_path) if lock_path.exists() else None
+    prefer = lock.pins_of(recorded) if recorded else None
     outcome = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure, prefer=prefer)
+    if recorded is None or recorded.get("meta", {}).get("inputs") != outcome.inputs:
+        state = "missing" if recorded is None else "stale"
+        note = f"{_short(str(lock_path))} is {state}: fixing to a lock computed in memory (run `aligner lock`)"
+        if recorded is not None:  # a stale lock's versions are no promise: resolve afresh
+            outcome = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure)
     if outcome.conflicts:
         _print_conflicts(outcome)
         return EXIT_FINDINGS
@@ -508,7 +506,7 @@ def _cmd_fix(args: argparse.Namespace) -> int:
         fixed, left = _classify(before, after, plan)
         body = (fixreport.to_markdown(plan, fixed, left, args.apply) if args.report.endswith(".md")
                 else fixreport.to_json(plan, fixed, left))
-        atomic_write(Path(args.report), body.encode("utf-8")) if os.path.dirname(os.path.abspath(args.report)) else None
+        atomic_write(Path(args.report).resolve(), body.encode("utf-8"))
     if not plan.changed():
         print("nothing to change", file=sys.stderr)
         return EXIT_OK

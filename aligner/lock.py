@@ -155,6 +155,7 @@ class Outcome:
     locked: List[LockedImage]
     conflicts: List[Conflict]
     text: bytes  # the lock file's bytes (only meaningful without conflicts)
+    inputs: str  # the hash of everything the lock is computed from
 
 
 def compute(cfg: Config, cat: Catalog, snap: Snapshot, upgrade=frozenset(), allow_insecure: bool = False,
@@ -175,4 +176,4 @@ def compute(cfg: Config, cat: Catalog, snap: Snapshot, upgrade=frozenset(), allo
             conflicts.append(exc)
     digest = inputs_hash(cfg, up.sha256 if up else None)
     text = render(cfg, locked, up.source if up else None, up.sha256 if up else None, digest)
-    return Outcome(locked, conflicts, text)
+    return Outcome(locked, conflicts, text, digest)

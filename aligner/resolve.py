@@ -231,13 +231,13 @@ def resolve(problem: Problem, snap: Snapshot, cat: Catalog) -> Result:
         """Keeps the conflicts met while backtracking: the first is the root cause,
         the final one resolvelib raises is often only its consequence."""
 
-        seen: List = []
+        def __init__(self):
+            self.seen: List = []
 
         def resolving_conflicts(self, causes):
             self.seen.append(list(causes))
 
     provider, reporter = Provider(problem, snap, cat), Conflicts()
-    reporter.seen = []
     try:
         state = Resolver(provider, reporter).resolve(problem.roots, max_rounds=2000)
     except ResolutionImpossible as exc:
@@ -263,7 +263,6 @@ def explain_conflict(provider: Provider, causes) -> List[str]:
     lines, seen = [], set()
     for cause in causes:
         req, parent = cause.requirement, cause.parent
-        who = "the image's own requirements" if parent is None else f"{parent}"
         line = f"{req.source} requires {req.text}" if parent is None else f"{req.source} requires {req.text} (index metadata)"
         if line not in seen:
             seen.add(line)

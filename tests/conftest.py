@@ -2,7 +2,6 @@ import os
 import shutil
 import tempfile
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -2,24 +2,22 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.repos import copy_repo
+
 ROOT = Path(__file__).resolve().parent.parent
-REPO = ROOT / "tests" / "fixtures" / "repos" / "dynamo"
 SCHEMA = ROOT / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
 GOLDEN = ROOT / "tests" / "fixtures" / "repos" / "dynamo-check.json"
 
 
 @pytest.fixture
 def repo(tmp_path):
-    dst = tmp_path / "repo"
-    shutil.copytree(REPO, dst, ignore=shutil.ignore_patterns("lock"))
-    return dst
+    return copy_repo("dynamo", tmp_path)
 
 
 def test_sarif_validates_against_the_2_1_0_schema(repo, run_aligner):

@@ -1,7 +1,5 @@
 """[tool.aligner] and aligner.toml: defaults, discovery, and errors naming the key."""
 
-from pathlib import Path
-
 import pytest
 
 from aligner import config

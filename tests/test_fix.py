@@ -2,13 +2,13 @@
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.repos import copy_repo
 from aligner.components import catalog
 from aligner.dockerfile import read
 from aligner.errors import InputError
@@ -19,10 +19,7 @@ from tests.test_lock import expected
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def copy(name, tmp_path):
-    dst = tmp_path / name
-    shutil.copytree(FIXTURES / "repos" / name, dst, ignore=shutil.ignore_patterns("lock"))
-    return dst
+copy = copy_repo
 
 
 @pytest.mark.parametrize("name,flags", [("dynamo", ["--unsafe-fixes"]), ("crlf-vllm", [])])

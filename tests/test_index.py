@@ -1,7 +1,6 @@
 """The index client against a real HTTP index on 127.0.0.1, faults included."""
 
 import json
-import os
 import socket
 import time
 from pathlib import Path

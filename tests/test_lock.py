@@ -6,7 +6,6 @@ from the fixture's own upstream pyproject, never typed here.
 
 import html
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from tests.repos import copy_repo
 from aligner import _toml
 from aligner.snapshot import Snapshot
 
@@ -22,9 +22,7 @@ REPO = Path(__file__).parent / "fixtures" / "repos" / "dynamo"
 
 @pytest.fixture
 def repo(tmp_path):
-    dst = tmp_path / "repo"
-    shutil.copytree(REPO, dst, ignore=shutil.ignore_patterns("lock"))
-    return dst
+    return copy_repo("dynamo", tmp_path)
 
 
 def upstream_pin(extra, name):

@@ -1,6 +1,5 @@
 """`aligner rules`: what a user sees, offline, from the snapshot and rules/."""
 
-import os
 from pathlib import Path
 
 from aligner.rulesview import related

@@ -25,8 +25,9 @@ from aligner.versions import cuda_minor, cuda_tuple, normalise, torch_cuda
 RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
 
 
-class _NoMatch:
-    requirement = False
+def _is_requirement(cat: Catalog, name: str) -> bool:
+    match = cat.by_variable(name)
+    return bool(match and match.requirement)
 MACHINES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 
 
@@ -93,8 +94,7 @@ def unpinned(ctx: Context) -> Iterator[Finding]:
                 what = "FROM with no tag" if pin.form == "empty" else f"FROM :{pin.value} (a moving tag)"
             elif pin.kind == "pip" and pin.form == "empty" and not pin.via:
                 what = f"pip spec `{pin.name}` with no version"
-            elif pin.form == "empty" and pin.kind in ("arg", "env") and (ctx.cat.by_variable(pin.name) or
-                                                                          _NoMatch).requirement:
+            elif pin.form == "empty" and pin.kind in ("arg", "env") and _is_requirement(ctx.cat, pin.name):
                 what = f"{pin.name} installs {pin.component} with no version"
             elif pin.form == "empty":
                 what = f"{pin.via or pin.name} is empty"
