@@ -70,3 +70,13 @@ def test_unreadable_in_cli_is_exit_2_without_traceback(tmp_path, run_aligner):
     assert result.returncode == 2
     assert "nope: no such file or directory" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_fifo_is_refused_without_blocking(tmp_path, run_aligner):
+    fifo = tmp_path / "Dockerfile"
+    os.mkfifo(fifo)
+    (tmp_path / "ok.Dockerfile").write_text("FROM python:3.12\n")
+    for args in (["pins", str(tmp_path)], ["check", "--no-cache", str(tmp_path)]):
+        result = run_aligner(*args)  # would hang on open() of a FIFO with no writer
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "not a regular file" in result.stderr and "Traceback" not in result.stderr

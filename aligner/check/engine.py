@@ -15,6 +15,7 @@ from typing import Dict, List, Sequence
 
 from aligner import __version__
 from aligner.check.model import Finding, Fix, docs
+from aligner.dockerfile.reader import read_bytes
 from aligner.errors import InputError
 
 ALL = "ALL"
@@ -62,10 +63,9 @@ def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
     data: Dict[str, bytes] = {}
     for path in files:
         try:
-            with open(path, "rb") as fh:
-                data[os.path.normpath(path)] = fh.read()
-        except OSError as exc:
-            errors.append(InputError(path, None, f"cannot read: {exc.strerror or exc}"))
+            data[os.path.normpath(path)] = read_bytes(path)
+        except InputError as exc:
+            errors.append(exc)
     codes = selected(list(docs()), settings, cfg)
     key = _key(cfg, data, codes)
     cache = _cache_path(key) if settings.use_cache else None

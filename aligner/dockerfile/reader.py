@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import stat
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
 from aligner.components import Catalog, catalog
 from aligner.dockerfile.commands import Found, command_finds, image_finds, requirement_finds
-from aligner.dockerfile.lexer import Instruction, Source, lex
+from aligner.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
 from aligner.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
 from aligner.dockerfile.traced import Piece, Traced
 from aligner.dockerfile.words import WordError, expand_word, shell_commands, split_raw
@@ -35,14 +37,23 @@ def read(path: str, data: bytes, cat: Optional[Catalog] = None) -> Dockerfile:
 
 
 def read_file(path: str, cat: Optional[Catalog] = None) -> Dockerfile:
+    return read(path, read_bytes(path), cat)
+
+
+def read_bytes(path: str) -> bytes:
+    """A Dockerfile's bytes; a directory, FIFO or device is refused before it can block a hook."""
     try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(path, None, "is a directory, not a Dockerfile")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(path, None, "is not a regular file (a FIFO, socket or device): not reading it")
+        if st.st_size > MAX_BYTES:
+            raise InputError(path, None, f"file is {st.st_size} bytes, over aligner's limit of {MAX_BYTES}")
         with open(path, "rb") as fh:
-            data = fh.read()
-    except IsADirectoryError:
-        raise InputError(path, None, "is a directory, not a Dockerfile") from None
+            return fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    return read(path, data, cat)
 
 
 class _Reader:
