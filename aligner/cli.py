@@ -164,10 +164,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _short(path: str) -> str:
-    import os
+    from aligner.paths import display
 
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
+    return display(path)
 
 
 def _codes(text: str):
@@ -352,16 +351,16 @@ def _cmd_lock(args: argparse.Namespace) -> int:
     path = cfg.lock_path()
     if args.check:
         if not path.exists():
-            print(f"{path}: missing; run `aligner lock`", file=sys.stderr)
+            print(f"{_short(str(path))}: missing; run `aligner lock`", file=sys.stderr)
             return EXIT_FINDINGS
         old = path.read_bytes()
         if old != outcome.text:
-            print(f"{path}: stale (its inputs or results changed); run `aligner lock`", file=sys.stderr)
+            print(f"{_short(str(path))}: stale (its inputs or results changed); run `aligner lock`", file=sys.stderr)
             diff = difflib.unified_diff(old.decode("utf-8", "replace").splitlines(), outcome.text.decode().splitlines(),
                                         "lock (on disk)", "lock (now)", lineterm="", n=1)
             sys.stderr.write("\n".join(diff) + "\n")
             return EXIT_FINDINGS
-        print(f"{path}: up to date")
+        print(f"{_short(str(path))}: up to date")
         return EXIT_OK
     path.parent.mkdir(parents=True, exist_ok=True)
     unchanged = path.exists() and path.read_bytes() == outcome.text
@@ -372,7 +371,7 @@ def _cmd_lock(args: argparse.Namespace) -> int:
               + (f", {len(li.changes)} differ from the Dockerfiles" if li.changes else ""))
         for comp, text in sorted(li.changes.items()):
             print(f"  {comp} {li.result.choices[comp].version}: {text}")
-    print(f"{path}: {'unchanged' if unchanged else 'written'}")
+    print(f"{_short(str(path))}: {'unchanged' if unchanged else 'written'}")
     return EXIT_OK
 
 
@@ -480,11 +479,17 @@ def _cmd_fix(args: argparse.Namespace) -> int:
         state = "missing" if recorded is None else "stale"
         note = f"{_short(str(lock_path))} is {state}: fixing to a lock computed in memory (run `aligner lock`)"
         if recorded is not None:  # a stale lock's versions are no promise: resolve afresh
+            prefer = None
             outcome = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure)
     if outcome.conflicts:
         _print_conflicts(outcome)
         return EXIT_FINDINGS
     only = [os.path.abspath(p) for p in args.paths] or None
+    configured = {os.path.abspath(str(cfg.root / d)) for i in cfg.images.values() for d in i.dockerfiles}
+    stray = [p for p, a in zip(args.paths, only or []) if a not in configured]
+    if stray:
+        print(f"error: {stray[0]}: not a Dockerfile of any configured image", file=sys.stderr)
+        return EXIT_ERROR
     plan = fix.plan(cfg, outcome, cat, args.unsafe_fixes, note, only)
     if note:
         print(f"note: {note}", file=sys.stderr)
@@ -495,12 +500,15 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     if args.apply and plan.changed():
         written = fix.apply(plan, cfg.root)
         fresh = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure, prefer=prefer)
-        if not fresh.conflicts:
+        n_edits = sum(len(f.edits) for f in plan.files)
+        print(f"applied {n_edits} edit{'s' if n_edits != 1 else ''} to {len(written)} "
+              f"file{'s' if len(written) != 1 else ''}", file=sys.stderr)
+        if fresh.conflicts:
+            _print_conflicts(fresh)
+        else:
             lock_path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(lock_path, fresh.text)
-        n_edits = sum(len(f.edits) for f in plan.files)
-        print(f"applied {n_edits} edit{'s' if n_edits != 1 else ''} to {len(written)} file{'s' if len(written) != 1 else ''}; "
-              f"{_short(str(lock_path))} refreshed", file=sys.stderr)
+            print(f"{_short(str(lock_path))} refreshed", file=sys.stderr)
     if args.report:
         after = _check_findings(cfg) if args.apply else None
         fixed, left = _classify(before, after, plan)

@@ -19,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 from aligner.components import Catalog
 from aligner.dockerfile import Pin, read
 from aligner.errors import InputError
+from aligner.paths import display
 from aligner.rewrite import RewriteError, render, rewrite
 from aligner.versions import cuda_tuple
 
@@ -42,6 +43,8 @@ class FilePlan:
     edits: List[Edit] = field(default_factory=list)  # the ones applied to `new`
     skipped: List[Edit] = field(default_factory=list)  # unsafe ones left out
     left: List[str] = field(default_factory=list)  # what cannot be fixed, and why
+    blocked: Dict[tuple, str] = field(default_factory=dict)  # value spans a FROM digest holds
+    wants: Dict[tuple, Dict[str, str]] = field(default_factory=dict)  # span -> image -> version
 
 
 @dataclass
@@ -104,22 +107,33 @@ def plan(cfg, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], onl
 
 
 def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, unsafe: bool, cat: Catalog) -> None:
-    """Edits of one file that bring its pins to `targets` (component -> (version, why))."""
+    """Edits of one file that bring its pins to `targets` (component -> (version, why)).
+
+    Decisions are per value span, since an ARG and the lines that use it share one:
+    a span under a FROM digest is left alone, and so is a span that two images of
+    the repository want at different versions (`finish` settles those).
+    """
     doc = read(fp.path, fp.old, cat)
-    for pin in doc.pins:
-        if pin.component not in targets or pin.form == "range":
-            continue
+    pins = [p for p in doc.pins if p.component in targets and p.form != "range"]
+    for pin in pins:
+        if pin.kind == "from" and pin.start is not None and "@sha256:" in _line(fp.old, pin.use_line):
+            fp.blocked.setdefault((pin.start, pin.end), f"{rel}:{pin.use_line}: FROM pins a digest; moving "
+                                  f"{pin.component} to {targets[pin.component][0]} needs a new digest, so it is left to you")
+    for pin in pins:
         version, why = targets[pin.component]
+        span = (pin.start, pin.end)
+        if pin.start is not None:
+            fp.wants.setdefault(span, {})[image] = version
         if pin.version is not None and _same(pin.version, version):
             continue
         if pin.start is None:
             fp.left.append(f"{rel}:{pin.line}: {pin.component} is assembled from several places; set {version} by hand")
             continue
-        if pin.kind == "from" and "@sha256:" in _line(fp.old, pin.line):
-            fp.left.append(f"{rel}:{pin.line}: FROM pins a digest; moving {pin.component} to {version} needs a "
-                           "new digest, so it is left to you")
+        if pin.form == "commit":
+            fp.left.append(f"{rel}:{pin.line}: {pin.via or pin.name} holds a commit; a commit for {pin.component} "
+                           f"{version} (or its tag) is yours to choose")
             continue
-        if any((e.pin.start, e.pin.end) == (pin.start, pin.end) for e in fp.edits + fp.skipped):
+        if span in fp.blocked or any((e.pin.start, e.pin.end) == span for e in fp.edits + fp.skipped):
             continue  # an ARG and the pip line using it share one value
         before = pin.version if pin.form == "version" else None
         edit = Edit(pin, image, before or (pin.value or '""'), version, render(pin, version), why,
@@ -128,6 +142,14 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
 
 
 def finish(fp: FilePlan) -> FilePlan:
+    fp.left += sorted(set(fp.blocked.values()))
+    for span, wants in fp.wants.items():
+        if len({Version(v) for v in wants.values()}) > 1:  # one file, two images, two versions: neither wins
+            fp.edits = [e for e in fp.edits if (e.pin.start, e.pin.end) != span]
+            fp.skipped = [e for e in fp.skipped if (e.pin.start, e.pin.end) != span]
+            said = ", ".join(f"{v} in image {i}" for i, v in sorted(wants.items()))
+            fp.left.append(f"{display(fp.path)}: one value is wanted at {said}; one Dockerfile cannot hold both")
+    fp.blocked, fp.wants = {}, {}
     try:
         fp.new = rewrite(fp.old, [(e.pin, e.text) for e in fp.edits])
     except RewriteError as exc:
@@ -168,10 +190,10 @@ def apply(p: Plan, root: Path) -> List[str]:
     from aligner.httpcache import atomic_write
 
     written = []
+    for fp in p.changed():  # every file first: a change found midway must not leave half a fix
+        if _read_inside(fp.path, root) != fp.old:
+            raise InputError(fp.path, None, "changed on disk since aligner read it: nothing written; run fix again")
     for fp in p.changed():
-        current = _read_inside(fp.path, root)
-        if current != fp.old:
-            raise InputError(fp.path, None, "changed on disk since aligner read it: not overwriting; run fix again")
         target = Path(os.path.realpath(fp.path))
         atomic_write(target, fp.new, mode=os.stat(target).st_mode & 0o7777)
         written.append(fp.path)

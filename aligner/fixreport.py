@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 from typing import List
 
 from aligner.fix import NOT_PINNED, Plan
+from aligner.paths import display
 
 
-def rel(path: str) -> str:
-    r = os.path.relpath(path)
-    return path if r.startswith("..") else r
+rel = display
 
 
 def diff(p: Plan) -> str:

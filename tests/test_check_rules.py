@@ -95,3 +95,20 @@ def test_selection_and_severity_override(tmp_path, run_aligner):
     assert run_aligner("check", "--no-cache", "--fail-on", "info", ".", cwd=d).returncode == 1
     bad_code = run_aligner("check", "--select", "XX9", ".", cwd=d)
     assert bad_code.returncode == 2 and "unknown rule code 'XX9'" in bad_code.stderr
+
+
+def test_cached_result_does_not_replay_another_runs_read_errors(tmp_path, run_aligner):
+    d = prepared(tmp_path, "AL007", "good", run_aligner)
+    first = run_aligner("check", "Dockerfile", "nothere", cwd=d)
+    assert first.returncode == 2 and "nothere" in first.stderr
+    second = run_aligner("check", "Dockerfile", cwd=d)
+    assert second.returncode == 0 and "nothere" not in second.stderr
+
+
+def test_several_findings_at_one_place_are_all_kept(tmp_path, run_aligner):
+    d = prepared(tmp_path, "AL006", "bad", run_aligner)
+    df = d / "Dockerfile"
+    df.write_text(df.read_text().replace('"12.0f"', '"foo 12.0f bar"'))
+    messages = [f["message"] for f in check(run_aligner, d, "--select", "AL006")]
+    assert any("'foo'" in m for m in messages) and any("'bar'" in m for m in messages)
+    assert any("cannot compile for 12.0f" in m for m in messages)

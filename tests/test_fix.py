@@ -165,3 +165,69 @@ def _outside(raw, pins):
             pos = end
     out.append(raw[pos:])
     return out
+
+
+def test_stale_lock_relock_agrees_with_the_fixed_files(tmp_path, run_aligner):
+    repo = copy("crlf-vllm", tmp_path)
+    assert run_aligner("lock", cwd=repo).returncode == 0
+    df = repo / "Dockerfile.vllm"
+    df.write_bytes(df.read_bytes().replace(b"nixl==0.6.0", b"nixl==0.5.0"))  # the lock is stale now
+    assert run_aligner("fix", "--apply", cwd=repo).returncode == 1
+    assert run_aligner("lock", "--check", cwd=repo).returncode == 0
+    assert run_aligner("fix", "--apply", cwd=repo).returncode == 0  # and nothing flips back
+
+
+def test_a_commit_is_left_to_the_user(tmp_path, run_aligner):
+    repo = copy("crlf-vllm", tmp_path)
+    df = repo / "Dockerfile.vllm"
+    df.write_bytes(df.read_bytes().replace(b"ARG VLLM_REF='v0.10.1'", b"ARG VLLM_REF='" + b"a" * 40 + b"'"))
+    result = run_aligner("fix", "--apply", cwd=repo)
+    assert "VLLM_REF holds a commit" in result.stderr
+    assert b"a" * 40 in df.read_bytes()
+
+
+def test_one_dockerfile_in_two_images_that_disagree_is_left_alone(tmp_path, run_aligner):
+    repo = copy("crlf-vllm", tmp_path)
+    up = repo / "upstream" / "pyproject.toml"
+    up.write_text(up.read_text().replace("[project.optional-dependencies]\n",
+                                         '[project.optional-dependencies]\nold = ["nixl==0.6.0"]\nnew = ["nixl==0.7.0"]\n'))
+    (repo / "aligner.toml").write_text('upstream = "upstream/pyproject.toml"\nplatforms = ["linux/amd64"]\n'
+                                       '[images.a]\ndockerfile = "Dockerfile.vllm"\nextra = "old"\n'
+                                       '[images.b]\ndockerfile = "Dockerfile.vllm"\nextra = "new"\n')
+    before = (repo / "Dockerfile.vllm").read_bytes()
+    result = run_aligner("fix", "--apply", cwd=repo)
+    assert "one Dockerfile cannot hold both" in result.stderr
+    assert b"nixl==0.6.0" in (repo / "Dockerfile.vllm").read_bytes()
+    run_aligner("fix", "--apply", cwd=repo)
+    assert b"nixl==0.6.0" in (repo / "Dockerfile.vllm").read_bytes() and before
+
+
+def test_digest_on_the_from_line_guards_an_arg_held_tag(tmp_path, run_aligner):
+    (tmp_path / "Dockerfile").write_text(
+        "ARG VLLM_TAG=v0.11.0\nFROM vllm/vllm-openai:${VLLM_TAG}@sha256:" + "0" * 64 + "\n")
+    (tmp_path / "upstream.toml").write_text('[project]\nname = "x"\n[project.optional-dependencies]\nv = ["vllm==0.10.2"]\n')
+    (tmp_path / "aligner.toml").write_text('upstream = "upstream.toml"\nplatforms = ["linux/amd64"]\n'
+                                           '[images.a]\ndockerfile = "Dockerfile"\nextra = "v"\n')
+    result = run_aligner("fix", "--apply", "--unsafe-fixes", cwd=tmp_path)
+    assert "FROM pins a digest" in result.stderr
+    assert "v0.11.0" in (tmp_path / "Dockerfile").read_text()
+
+
+def test_a_change_midway_writes_nothing(tmp_path):
+    files = []
+    for n in range(2):
+        f = tmp_path / f"Dockerfile.{n}"
+        f.write_text("FROM python:3.12\nARG NIXL_REF=0.6.0\n")
+        files.append(f)
+    plan = _plan_for(files, {"nixl": ("0.7.0", "test")})
+    files[1].write_text("FROM python:3.12\nARG NIXL_REF=0.6.0\n# changed\n")
+    with pytest.raises(InputError, match="nothing written"):
+        apply(plan, tmp_path)
+    assert files[0].read_text() == "FROM python:3.12\nARG NIXL_REF=0.6.0\n"
+
+
+def test_path_in_no_image_is_an_error(tmp_path, run_aligner):
+    repo = copy("crlf-vllm", tmp_path)
+    (repo / "other.Dockerfile").write_text("FROM python:3.12\n")
+    result = run_aligner("fix", "other.Dockerfile", cwd=repo)
+    assert result.returncode == 2 and "not a Dockerfile of any configured image" in result.stderr

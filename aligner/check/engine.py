@@ -74,9 +74,10 @@ def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
             return _load(cache, errors, len(data))
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a broken cache entry is recomputed
-    outcome = _check(cfg, data, codes, errors)
+    outcome = _check(cfg, data, codes, [])
     if cache:
-        _store(cache, outcome)
+        _store(cache, outcome)  # before the read errors join: those belong to this run's paths only
+    outcome.errors = errors + outcome.errors
     return outcome
 
 
@@ -178,6 +179,4 @@ def _load(path: Path, errors: List[InputError], files: int) -> Outcome:
         fix = Fix(**d["fix"]) if d.get("fix") else None
         findings.append(Finding(d["path"], d["line"], d["column"], d["code"], d["severity"], d["message"], fix))
     cached_errors = [InputError(e["path"], e["line"], e["message"]) for e in payload["errors"]]
-    seen = {(e.path, e.message) for e in errors}
-    return Outcome(findings, errors + [e for e in cached_errors if (e.path, e.message) not in seen], files,
-                   cached=True, notes=payload.get("notes", []))
+    return Outcome(findings, errors + cached_errors, files, cached=True, notes=payload.get("notes", []))

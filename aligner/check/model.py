@@ -32,7 +32,7 @@ class Finding:
     fix: Optional[Fix] = None
 
     def key(self):
-        return (self.path, self.line, self.column, self.code)
+        return (self.path, self.line, self.column, self.code, self.message)
 
     def to_json(self) -> dict:
         out = asdict(self)

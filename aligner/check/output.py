@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from aligner import __version__
 from aligner.check.model import Finding, docs
+from aligner.paths import display
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
 JSON_VERSION = 1
@@ -77,8 +78,7 @@ def sarif(outcome) -> str:
 
 
 def _uri(path: str) -> str:
-    rel = os.path.relpath(path)
-    return (path if rel.startswith("..") else rel).replace(os.sep, "/")
+    return display(path).replace(os.sep, "/")
 
 
 def _help_text(code: str) -> str:

@@ -87,7 +87,7 @@ def _applies(req: Requirement, envs: List[dict], extras) -> bool:
 @rule("AL001")
 def unpinned(ctx: Context) -> Iterator[Finding]:
     for img in ctx.images:
-        for pin in img.pins():
+        for pin in _distinct(img.pins()):  # one finding per value, not per use of it
             if pin.form not in ("empty", "moving"):
                 continue
             if pin.kind == "from":
