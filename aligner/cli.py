@@ -196,6 +196,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (FactsError, SnapshotError) as exc:  # aligner's own data is broken: say which file
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:  # an output path that cannot be written, a disk that is full
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -262,7 +265,8 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     comp = cat.components[comp_name]
     if args.sources and comp.versions.startswith("table:"):
-        return print_tables(comp.versions[6:], True) and EXIT_OK
+        print_tables(comp.versions[6:], True)
+        return EXIT_OK
     snap = Snapshot.load()
     if args.online and comp.index:
         from aligner.index import IndexClient, IndexFetchError
@@ -272,7 +276,16 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
         except IndexFetchError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
-    return print_component(cat, snap, comp, version.strip() or None, 10**9 if args.all else 25) and EXIT_FINDINGS
+    if version.strip():
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(version.strip())
+        except InvalidVersion:
+            print(f"error: {version.strip()!r} is not a version", file=sys.stderr)
+            return EXIT_ERROR
+    found = print_component(cat, snap, comp, version.strip() or None, 10**9 if args.all else 25)
+    return EXIT_OK if found == 0 else EXIT_ERROR
 
 
 def _cmd_rules_refresh(args: argparse.Namespace) -> int:
@@ -353,7 +366,9 @@ def _cmd_lock(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"{_short(str(path))}: missing; run `aligner lock`", file=sys.stderr)
             return EXIT_FINDINGS
-        old = path.read_bytes()
+        from aligner.paths import read_regular
+
+        old = read_regular(path, 16 << 20)
         if old != outcome.text:
             print(f"{_short(str(path))}: stale (its inputs or results changed); run `aligner lock`", file=sys.stderr)
             diff = difflib.unified_diff(old.decode("utf-8", "replace").splitlines(), outcome.text.decode().splitlines(),
@@ -363,7 +378,9 @@ def _cmd_lock(args: argparse.Namespace) -> int:
         print(f"{_short(str(path))}: up to date")
         return EXIT_OK
     path.parent.mkdir(parents=True, exist_ok=True)
-    unchanged = path.exists() and path.read_bytes() == outcome.text
+    from aligner.paths import read_regular
+
+    unchanged = path.exists() and read_regular(path, 16 << 20) == outcome.text
     if not unchanged:
         atomic_write(path, outcome.text)
     for li in outcome.locked:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -99,10 +100,10 @@ def load(path: Optional[Path] = None) -> Config:
         return Config(root=Path.cwd(), path=None)
     path = Path(path)
     where = str(path)
+    from aligner.paths import read_regular
+
     try:
-        data = _toml.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        raise InputError(where, None, f"cannot read: {exc.strerror or exc}") from None
+        data = _toml.loads(read_regular(path, 1 << 20).decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(where, None, "not valid UTF-8") from None
     except _toml.TOMLDecodeError as exc:
@@ -120,6 +121,7 @@ def load(path: Optional[Path] = None) -> Config:
     cfg.select = tuple(_strings(table, "select", prefix, where))
     cfg.ignore = tuple(_strings(table, "ignore", prefix, where))
     cfg.extend_select = tuple(_strings(table, "extend-select", prefix, where))
+    _codes([*cfg.select, *cfg.ignore, *cfg.extend_select, *table.get("severity", {})], prefix, where)
     for code, level in table.get("severity", {}).items():
         if level not in ("error", "warning", "info"):
             raise InputError(where, None, f"`{prefix}severity.{code}` must be error, warning or info, not {level!r}")
@@ -137,6 +139,10 @@ def load(path: Optional[Path] = None) -> Config:
         if missing:
             raise InputError(where, None, f"{key}: no such Dockerfile {missing[0]!r}")
         plats = _platforms(image, key + ".", where) or cfg.platforms
+        _gpus(_strings(image, "gpus", key + ".", where), key + ".gpus", where)
+        if "driver" in image and not re.fullmatch(r"\d+(\.\d+){0,2}", image["driver"]):
+            raise InputError(where, None, f"`{key}.driver` must be a driver version such as 570.124.06, "
+                                          f"not {image['driver']!r}")
         cfg.images[name] = ImageConfig(name, tuple(files), image.get("extra"),
                                        tuple(_strings(image, "gpus", key + ".", where)), tuple(plats), image.get("driver"))
     return cfg
@@ -148,6 +154,23 @@ def _check(table: dict, known: dict, prefix: str, where: str) -> None:
             raise InputError(where, None, f"unknown key `{prefix}{key}` (known: {', '.join(sorted(known))})")
         if not isinstance(value, known[key]):
             raise InputError(where, None, f"`{prefix}{key}` must be a {known[key].__name__}, not {type(value).__name__}")
+
+
+def _gpus(names: List[str], key: str, where: str) -> None:
+    from aligner import facts
+
+    known = {n for r in facts.table("gpus.gpu") for n in (r["name"], *r.get("aliases", []))}
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise InputError(where, None, f"`{key}`: unknown GPU {bad[0]!r} (known: {', '.join(sorted(known))})")
+
+
+def _codes(codes: List[str], prefix: str, where: str) -> None:
+    from aligner.check.model import docs
+
+    bad = [c for c in codes if c.upper() != "ALL" and not any(k.startswith(c.upper()) for k in docs())]
+    if bad:
+        raise InputError(where, None, f"`{prefix}select/ignore/severity`: unknown rule code {bad[0]!r}")
 
 
 def _strings(table: dict, key: str, prefix: str, where: str) -> List[str]:

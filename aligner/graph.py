@@ -95,7 +95,10 @@ def to_svg(g) -> bytes:
     dot = shutil.which("dot")
     if dot is None:
         raise FileNotFoundError("Graphviz's `dot` is not installed (Debian/Ubuntu: apt-get install graphviz)")
-    done = subprocess.run([dot, "-Tsvg"], input=to_dot(g).encode("utf-8"), capture_output=True, timeout=60)
+    try:
+        done = subprocess.run([dot, "-Tsvg"], input=to_dot(g).encode("utf-8"), capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError("dot took over 60 s to draw the graph") from None
     if done.returncode != 0:
         raise RuntimeError(f"dot failed: {done.stderr.decode('utf-8', 'replace').strip()}")
     return done.stdout

@@ -22,7 +22,7 @@ from aligner import problem
 from aligner.errors import InputError
 from aligner.problem import ImageInput, where
 from aligner.resolve import Choice, Conflict, Result, resolve
-from aligner.snapshot import Snapshot
+from aligner.snapshot import Snapshot, rules_digest
 
 FORMAT = 1
 
@@ -89,8 +89,6 @@ def lock_image(image: ImageInput, result: Result) -> LockedImage:
 
 
 def inputs_hash(cfg: Config, upstream_sha: Optional[str]) -> str:
-    import aligner.rules
-
     h = hashlib.sha256()
     h.update(f"aligner {__version__}\n".encode())
     if cfg.path:
@@ -98,9 +96,7 @@ def inputs_hash(cfg: Config, upstream_sha: Optional[str]) -> str:
     for path in sorted({str(cfg.root / d) for i in cfg.images.values() for d in i.dockerfiles}):
         h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + Path(path).read_bytes())
     h.update((upstream_sha or "").encode())
-    rules = Path(aligner.rules.__file__).parent
-    for path in sorted(list(rules.glob("*.toml")) + list(rules.glob("snapshot/*.json"))):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    h.update(rules_digest())
     return "sha256:" + h.hexdigest()
 
 
@@ -134,10 +130,10 @@ def read(path: Path) -> dict:
     from aligner import _toml
     from aligner.errors import InputError
 
+    from aligner.paths import read_regular
+
     try:
-        data = _toml.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise
+        data = _toml.loads(read_regular(path, 16 << 20).decode("utf-8"))
     except (UnicodeDecodeError, _toml.TOMLDecodeError) as exc:
         raise InputError(str(path), getattr(exc, "lineno", None), f"not a readable lock: {exc}") from None
     if data.get("version") != FORMAT or not isinstance(data.get("image", []), list):

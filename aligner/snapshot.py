@@ -157,3 +157,16 @@ def _release(project: str, r: dict) -> SnapRelease:
     dist = r.get("requires-dist")
     return SnapRelease(project, r["version"], r.get("requires-python"), tuple(dist) if dist is not None else None,
                        tuple(r.get("platforms", ())), bool(r.get("sdist")), bool(r.get("yanked")))
+
+
+def rules_digest() -> bytes:
+    """A hash of everything aligner knows (rules/*.toml and the snapshot): part of every cache key."""
+    import hashlib
+
+    import aligner.rules
+
+    h = hashlib.sha256()
+    root = Path(aligner.rules.__file__).parent
+    for path in sorted(list(root.glob("*.toml")) + list(root.glob("snapshot/*.json"))):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.digest()

@@ -42,7 +42,10 @@ class Upstream:
             if name in seen:
                 continue
             seen.add(name)
-            for req in self.extras.get(name, []):
+            if name not in self.extras:
+                raise InputError(self.source, None, f"extra {extra!r} refers to {self.name}[{name}], which is no extra "
+                                                    f"(extras: {', '.join(self.extras) or 'none'})")
+            for req in self.extras[name]:
                 if self.name and canonicalize_name(req.name) == canonicalize_name(self.name):
                     todo += sorted(req.extras)  # `ai-dynamo[vllm]` inside another extra
                 else:
@@ -112,15 +115,9 @@ def _requirements(source: str, key: str, lines) -> List[Requirement]:
 
 def _read(source: str, allow_insecure: bool, session) -> bytes:
     if "://" not in source:
-        try:
-            path = Path(source)
-            if path.stat().st_size > MAX_BYTES:
-                raise InputError(source, None, f"larger than {MAX_BYTES} bytes")
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(source, None, "no such file") from None
-        except OSError as exc:
-            raise InputError(source, None, f"cannot read: {exc.strerror or exc}") from None
+        from aligner.paths import read_regular
+
+        return read_regular(source, MAX_BYTES)
     import requests
 
     if source.startswith("http://") and not allow_insecure:

@@ -47,3 +47,14 @@ def test_pyproject_prefix_in_messages(tmp_path):
     p = write(tmp_path, "[tool.aligner]\nbogus = 1\n", "pyproject.toml")
     with pytest.raises(InputError, match="unknown key `tool.aligner.bogus`"):
         config.load(p)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[images.app]\ndockerfile = 'Dockerfile'\ngpus = ['H1000']\n", "unknown GPU 'H1000'"),
+    ("[images.app]\ndockerfile = 'Dockerfile'\ndriver = 'r570'\n", "must be a driver version"),
+    ("ignore = ['AL999']\n", "unknown rule code 'AL999'"),
+    ("[severity]\nXX1 = 'warning'\n", "unknown rule code 'XX1'"),
+])
+def test_values_that_would_silently_disable_a_rule_are_errors(tmp_path, text, message):
+    with pytest.raises(InputError, match=message):
+        config.load(write(tmp_path, text))

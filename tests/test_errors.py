@@ -37,7 +37,7 @@ def test_bad_input_names_file_and_line(name, data, line, message):
 def test_directory_and_missing_file(tmp_path):
     with pytest.raises(InputError, match="is a directory"):
         read_file(str(tmp_path))
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="no such file"):
         read_file(str(tmp_path / "absent"))
 
 
@@ -80,3 +80,35 @@ def test_fifo_is_refused_without_blocking(tmp_path, run_aligner):
         result = run_aligner(*args)  # would hang on open() of a FIFO with no writer
         assert result.returncode == 2, result.stdout + result.stderr
         assert "not a regular file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_non_regular_config_upstream_and_lock_are_refused(tmp_path, run_aligner):
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    (tmp_path / "aligner.toml").write_text('upstream = "up.toml"\n[images.a]\ndockerfile = "Dockerfile"\n')
+    os.mkfifo(tmp_path / "up.toml")
+    result = run_aligner("check", "--no-cache", cwd=tmp_path)
+    assert result.returncode == 2 and "up.toml: is not a regular file" in result.stderr
+    (tmp_path / "up.toml").unlink()
+    (tmp_path / "up.toml").write_text('[project]\nname = "x"\n')
+    (tmp_path / "lock").mkdir()
+    (tmp_path / "lock" / "aligner.lock").mkdir()
+    for args in (("check", "--no-cache"), ("lock", "--check")):
+        result = run_aligner(*args, cwd=tmp_path)
+        assert result.returncode == 2 and "is a directory" in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output_is_a_clean_error(tmp_path, run_aligner):
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    result = run_aligner("check", "--no-cache", "-o", str(tmp_path / "no" / "such" / "dir" / "out.txt"), str(tmp_path))
+    assert result.returncode == 2 and "No such file or directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_extra_of_an_extra_is_an_error(tmp_path):
+    from aligner import upstream
+
+    p = tmp_path / "pyproject.toml"
+    p.write_text('[project]\nname = "ai-dynamo"\n[project.optional-dependencies]\nvllm = ["vllm==0.10.2"]\n'
+                 'all = ["ai-dynamo[vllm,nosuch]"]\n')
+    with pytest.raises(InputError, match="nosuch"):
+        upstream.load(str(p)).requirements("all")

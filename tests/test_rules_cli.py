@@ -40,7 +40,7 @@ def test_show_by_pip_alias_and_unknown_names(run_aligner):
     bad = run_aligner("rules", "show", "no-such-thing")
     assert bad.returncode == 2 and "unknown component or table 'no-such-thing'" in bad.stderr
     missing = run_aligner("rules", "show", "vllm==0.0.99")
-    assert missing.returncode == 1 and "not a release in the snapshot" in missing.stdout
+    assert missing.returncode == 2 and "not a release in the snapshot" in missing.stdout
 
 
 def test_list_names_every_component(run_aligner):

@@ -45,16 +45,6 @@ def selected(codes: Sequence[str], s: Settings, cfg) -> List[str]:
     return [c for c in codes if take(c, select) and not take(c, ignore)]
 
 
-def _rules_digest() -> bytes:
-    import aligner.rules
-
-    h = hashlib.sha256()
-    root = Path(aligner.rules.__file__).parent
-    for path in sorted(list(root.glob("*.toml")) + list(root.glob("snapshot/*.json"))):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.digest()
-
-
 def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
     from aligner import discover
 
@@ -83,17 +73,29 @@ def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
 
 def _key(cfg, data: Dict[str, bytes], codes: List[str]) -> str:
     h = hashlib.sha256(f"aligner {__version__}\n{','.join(codes)}\n".encode())
-    h.update(_rules_digest())
+    from aligner.snapshot import rules_digest
+
+    h.update(rules_digest())
     if cfg.path:
         h.update(cfg.path.read_bytes())
     for path in sorted(data):
         h.update(path.encode() + b"\0" + hashlib.sha256(data[path]).digest())
     lock = cfg.lock_path()
     if cfg.images and lock.exists():
-        h.update(lock.read_bytes())
+        from aligner.paths import read_regular
+
+        try:
+            h.update(read_regular(lock, 16 << 20))
+        except InputError:
+            h.update(b"unreadable lock")  # _check reports it
     src = cfg.upstream_source()
-    if src and "://" not in src and os.path.exists(src):
-        h.update(Path(src).read_bytes())
+    if src and "://" not in src:
+        from aligner.paths import read_regular
+
+        try:
+            h.update(read_regular(src, 4 << 20))
+        except InputError:
+            h.update(b"unreadable upstream")  # _check reports it
     elif src:
         from aligner.httpcache import HttpCache
 
@@ -132,7 +134,7 @@ def _check(cfg, data: Dict[str, bytes], codes: List[str], errors: List[InputErro
             lock_state = "missing"
         else:
             try:
-                recorded = lock.read(path).get("meta", {}).get("inputs")
+                recorded = lock.read(path).get("meta", {}).get("inputs")  # refuses a FIFO or directory
             except InputError as exc:
                 errors.append(exc)
                 recorded = None

@@ -64,10 +64,14 @@ def rule(code: str):
     return register
 
 
-def _fix_to(pin: Pin, version: str, why: str, safe: bool = True) -> Optional[Fix]:
-    if pin.start is None:
+def _fix_to(pin: Pin, version: str, why: str) -> Optional[Fix]:
+    from aligner.fix import unsafe_reason
+
+    if pin.start is None or pin.form == "commit":
         return None
-    return Fix(f"set {pin.component} to {version} ({why})", safe, render(pin, version), pin.start, pin.end)
+    unsafe = unsafe_reason(pin.component, pin.version, version)
+    text = f"set {pin.component} to {version} ({why})" + (f"; unsafe: {unsafe}" if unsafe else "")
+    return Fix(text, unsafe is None, render(pin, version), pin.start, pin.end)
 
 
 def _envs(img: Image, python: Optional[str]) -> List[dict]:
@@ -109,8 +113,13 @@ def upstream_drift(ctx: Context) -> Iterator[Finding]:
     if up is None:
         return
     for img in ctx.images:
-        if not img.config or not img.config.extra or img.config.extra not in up.extras:
+        if not img.config or not img.config.extra:
             continue
+        if img.config.extra not in up.extras:
+            from aligner.errors import InputError
+
+            raise InputError(up.source, None, f"no extra {img.config.extra!r} (image {img.name}); extras: "
+                                              f"{', '.join(up.extras) or 'none'}")
         for req in up.requirements(img.config.extra):
             comp = ctx.cat.by_pip(req.name)
             if comp is None or not str(req.specifier):

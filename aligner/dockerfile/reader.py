@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import posixpath
-import stat
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
@@ -42,18 +40,9 @@ def read_file(path: str, cat: Optional[Catalog] = None) -> Dockerfile:
 
 def read_bytes(path: str) -> bytes:
     """A Dockerfile's bytes; a directory, FIFO or device is refused before it can block a hook."""
-    try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(path, None, "is a directory, not a Dockerfile")
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(path, None, "is not a regular file (a FIFO, socket or device): not reading it")
-        if st.st_size > MAX_BYTES:
-            raise InputError(path, None, f"file is {st.st_size} bytes, over aligner's limit of {MAX_BYTES}")
-        with open(path, "rb") as fh:
-            return fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    from aligner.paths import read_regular
+
+    return read_regular(path, MAX_BYTES)
 
 
 class _Reader:
