@@ -91,6 +91,11 @@ class Catalog:
             return None
         return NameMatch(self._aliases[m.group(1).upper()], m.group(2).upper() in self._requirement_suffixes)
 
+    def is_requirement_variable(self, name: str) -> bool:
+        """A *_PIP_WHEEL-style variable, whose value is a pip requirement."""
+        match = self.by_variable(name) if name else None
+        return bool(match and match.requirement)
+
     def by_pip(self, dist: str) -> Optional[str]:
         return self._pip.get(canonicalize_name(dist))
 

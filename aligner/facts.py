@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from aligner import _toml
 
@@ -48,3 +48,13 @@ def tables() -> Dict[str, List[dict]]:
 
 def table(key: str) -> List[dict]:
     return tables().get(key, [])
+
+
+def ngc_row(component: str, release: str) -> Optional[dict]:
+    """The rules/ngc.toml row of an NGC container release (component ngc-pytorch, ngc-tritonserver, ...)."""
+    return next((r for r in table("ngc." + component[len("ngc-"):]) if r.get("release") == release), None)
+
+
+def gpu(name: str) -> Optional[dict]:
+    """The rules/gpus.toml row of a GPU, by its name or an alias."""
+    return next((r for r in table("gpus.gpu") if name in (r["name"], *r.get("aliases", []))), None)

@@ -51,7 +51,7 @@ def build(li: LockedImage) -> "nx.MultiDiGraph":
                        ok=cur.version == li.result.choices[comp].version)
     cuda = li.result.choices.get("cuda")
     for gpu in li.input.config.gpus:
-        row = next((r for r in facts.table("gpus.gpu") if gpu in [r["name"], *r.get("aliases", [])]), None)
+        row = facts.gpu(gpu)
         node = f"GPU {gpu}"
         g.add_node(node, kind="gpu", compute=row["compute"] if row else None)
         if cuda and row:

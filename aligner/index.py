@@ -201,7 +201,7 @@ class IndexClient:
         if self.offline:
             if entry:
                 return entry
-            raise IndexFetchError(f"{url}: not in the cache, and --offline forbids the network")
+            raise IndexFetchError(f"{url}: not in the cache, and offline mode forbids the network")
         try:
             fresh = self._fetch(url, entry, validate)
         except NotFound:
@@ -301,7 +301,7 @@ class IndexClient:
         cached = self.cache.get(key)
         if cached is None:
             if self.offline:
-                raise IndexFetchError(f"{f.url}: metadata not in the cache, and --offline forbids the network")
+                raise IndexFetchError(f"{f.url}: metadata not in the cache, and offline mode forbids the network")
             from aligner.lazywheel import read_metadata
 
             try:

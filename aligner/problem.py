@@ -45,7 +45,7 @@ def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Cat
         elif pin.component == "cuda" and pin.version:
             cuda = Current(pin.version, src)
         elif pin.component.startswith("ngc-") and pin.version:
-            ngc = _ngc_row(pin.component, pin.version)
+            ngc = facts.ngc_row(pin.component, pin.version)
             if ngc and ngc.get("python") and python is None:
                 python = Current(ngc["python"], f"{src}, {pin.component} {pin.version} in rules/ngc.toml")
             if ngc and ngc.get("cuda") and cuda is None:
@@ -94,8 +94,3 @@ def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Cat
             unique.append(c)
     problem = Problem(image.name, image.platforms, unique, current, python, cuda, frozenset(upgrade))
     return ImageInput(image, root, pins, problem)
-
-
-def _ngc_row(component: str, release: str) -> Optional[dict]:
-    table = facts.table("ngc." + component[len("ngc-"):])
-    return next((r for r in table if r.get("release") == release), None)

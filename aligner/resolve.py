@@ -21,11 +21,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from aligner.components import Catalog
+from aligner.markers import applies, environments
 from aligner.snapshot import SnapRelease, Snapshot
 
 SYNTHETIC = ("python", "cuda")  # components whose only candidate is the image's own value
 _CUDA_RUNTIME = re.compile(r"nvidia-cuda-runtime-cu(\d+)")
-MACHINES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 
 
 @dataclass(frozen=True)
@@ -97,21 +97,10 @@ class Provider:
 
     # -- environments for markers ---------------------------------------------------
     def _environments(self) -> List[dict]:
-        pythons = [self.p.python.version] if self.p.python else ["3.10", "3.11", "3.12", "3.13"]
-        envs = []
-        for plat in self.p.platforms:
-            for py in pythons:
-                short = ".".join(py.split(".")[:2])
-                envs.append({"python_version": short, "python_full_version": py if py.count(".") == 2 else short + ".0",
-                             "platform_system": "Linux", "sys_platform": "linux", "os_name": "posix",
-                             "platform_machine": MACHINES[plat], "implementation_name": "cpython",
-                             "platform_python_implementation": "CPython", "extra": ""})
-        return envs
+        return environments(self.p.platforms, self.p.python.version if self.p.python else None)
 
     def _applies(self, marker: Optional[Marker], extra: str = "") -> bool:
-        if marker is None:
-            return extra == ""
-        return any(marker.evaluate(dict(env, extra=extra)) for env in self.envs)
+        return applies(marker, self.envs, (extra,))
 
     # -- resolvelib protocol ------------------------------------------------------------
     def identify(self, requirement_or_candidate) -> str:

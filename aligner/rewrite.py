@@ -25,8 +25,11 @@ def render(pin: Pin, version: str) -> str:
     if pin.form == "empty" and not old:
         # a bare requirement (`tensorrt-llm`, in a RUN line or a *_PIP_WHEEL value) needs its `==`;
         # a value the spec already prefixes (`flashinfer-python==${FLASHINF_REF}`) does not
-        bare = (pin.kind == "pip" and not pin.via) or _requirement_variable(pin.via or "") or (
-            pin.kind in ("arg", "env") and _requirement_variable(pin.name))
+        from aligner.components import catalog
+
+        cat = catalog()
+        bare = (pin.kind == "pip" and not pin.via) or cat.is_requirement_variable(pin.via or "") or (
+            pin.kind in ("arg", "env") and cat.is_requirement_variable(pin.name))
         if bare:
             return f"=={version}"
         if pin.kind == "from":
@@ -36,13 +39,6 @@ def render(pin: Pin, version: str) -> str:
     if pin.component == "cuda" and old.isdigit() and "." in version:
         return "".join(version.split(".")[:2])  # compact form in tags: 12.9 -> 129
     return version
-
-
-def _requirement_variable(name: str) -> bool:
-    from aligner.components import catalog
-
-    match = catalog().by_variable(name)
-    return bool(match and match.requirement)
 
 
 def rewrite(data: bytes, changes: Mapping[Pin, str] | Iterable[Tuple[Pin, str]]) -> bytes:

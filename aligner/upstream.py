@@ -10,7 +10,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -144,6 +144,3 @@ def _read(source: str, allow_insecure: bool, session) -> bytes:
     except requests.RequestException as exc:
         raise InputError(source, None, f"cannot fetch: {type(exc).__name__}") from None
 
-
-def stack_requirements(reqs: List[Requirement], known: Set[str]) -> List[Requirement]:
-    return [r for r in reqs if canonicalize_name(r.name) in known]

@@ -82,7 +82,7 @@ def _base_values(img: Image, root: Path) -> None:
         elif pin.component == "cuda":
             img.cudas.append(Value(pin.version, pin.path, pin.line, pin.column, src, pin))
         elif pin.component.startswith("ngc-"):
-            row = next((r for r in facts.table("ngc." + pin.component[4:]) if r.get("release") == pin.version), None)
+            row = facts.ngc_row(pin.component, pin.version)
             label = f"{src} ({pin.component} {pin.version}, rules/ngc.toml)"
             if row and row.get("python"):
                 img.pythons.append(Value(row["python"], pin.path, pin.line, pin.column, label))

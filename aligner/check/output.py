@@ -12,7 +12,6 @@ from aligner import __version__
 from aligner.check.model import Finding, docs
 from aligner.paths import display
 
-FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
 JSON_VERSION = 1
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 

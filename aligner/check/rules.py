@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional
 
-from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -18,17 +17,13 @@ from aligner.check.model import Finding, Fix, docs
 from aligner.components import Catalog
 from aligner.config import Config
 from aligner.dockerfile import Pin
+from aligner.markers import applies, environments
 from aligner.rewrite import render
 from aligner.snapshot import SnapRelease, Snapshot
 from aligner.versions import cuda_minor, cuda_tuple, normalise, torch_cuda
 
 RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
 
-
-def _is_requirement(cat: Catalog, name: str) -> bool:
-    match = cat.by_variable(name)
-    return bool(match and match.requirement)
-MACHINES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 
 
 @dataclass
@@ -74,20 +69,6 @@ def _fix_to(pin: Pin, version: str, why: str) -> Optional[Fix]:
     return Fix(text, unsafe is None, render(pin, version), pin.start, pin.end)
 
 
-def _envs(img: Image, python: Optional[str]) -> List[dict]:
-    pys = [python] if python else ["3.10", "3.11", "3.12", "3.13"]
-    return [{"python_version": ".".join(p.split(".")[:2]), "python_full_version": p if p.count(".") == 2 else p + ".0",
-             "platform_system": "Linux", "sys_platform": "linux", "os_name": "posix", "platform_machine": MACHINES[plat],
-             "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
-            for plat in img.platforms for p in pys]
-
-
-def _applies(req: Requirement, envs: List[dict], extras) -> bool:
-    if req.marker is None:
-        return True
-    return any(req.marker.evaluate(dict(env, extra=e)) for env in envs for e in ("", *extras))
-
-
 @rule("AL001")
 def unpinned(ctx: Context) -> Iterator[Finding]:
     for img in ctx.images:
@@ -98,7 +79,7 @@ def unpinned(ctx: Context) -> Iterator[Finding]:
                 what = "FROM with no tag" if pin.form == "empty" else f"FROM :{pin.value} (a moving tag)"
             elif pin.kind == "pip" and pin.form == "empty" and not pin.via:
                 what = f"pip spec `{pin.name}` with no version"
-            elif pin.form == "empty" and pin.kind in ("arg", "env") and _is_requirement(ctx.cat, pin.name):
+            elif pin.form == "empty" and pin.kind in ("arg", "env") and ctx.cat.is_requirement_variable(pin.name):
                 what = f"{pin.name} installs {pin.component} with no version"
             elif pin.form == "empty":
                 what = f"{pin.via or pin.name} is empty"
@@ -139,7 +120,7 @@ def upstream_drift(ctx: Context) -> Iterator[Finding]:
 def incompatible_pair(ctx: Context) -> Iterator[Finding]:
     for img in ctx.images:
         python = img.pythons[0].version if img.pythons else None
-        envs = _envs(img, python)
+        envs = environments(img.platforms, python)
         for comp in sorted({p.component for p in img.pins()}):
             for owner in _distinct(img.exact(comp)):
                 rel = ctx.release(comp, owner.version)
@@ -148,7 +129,7 @@ def incompatible_pair(ctx: Context) -> Iterator[Finding]:
                 extras = sorted({e for p in img.pins() if p.component == comp for e in p.extras})
                 for req in rel.requirements():
                     other = ctx.cat.by_pip(req.name)
-                    if other is None or other == comp or not _applies(req, envs, extras):
+                    if other is None or other == comp or not applies(req.marker, envs, ("", *extras)):
                         continue
                     for pin in _distinct(img.exact(other)):
                         if req.specifier.contains(pin.version, prereleases=True):
@@ -263,13 +244,12 @@ def _driver_floor(cuda: str):
 
 @rule("AL006")
 def gpu_arch(ctx: Context) -> Iterator[Finding]:
-    gpu_rows = facts.table("gpus.gpu")
     for img in ctx.images:
         cuda = img.cudas[0].version if img.cudas else None
         arch_row = next((a for a in facts.table("cuda.arch") if cuda and a["cuda"] == cuda_minor(cuda)), None)
         targets_gpus = []
         for name in img.gpus:
-            row = next((r for r in gpu_rows if name in (r["name"], *r.get("aliases", []))), None)
+            row = facts.gpu(name)
             if row:
                 targets_gpus.append((name, row["compute"]))
         for df in img.files:

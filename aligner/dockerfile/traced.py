@@ -38,10 +38,6 @@ class Traced:
             pos += len(p.text)
         self._starts = starts
 
-    @classmethod
-    def source(cls, text: str, start: int) -> "Traced":
-        return cls([Piece(text, start, start + len(text))])
-
     def __str__(self) -> str:
         return self.text
 
@@ -50,9 +46,6 @@ class Traced:
 
     def __repr__(self) -> str:
         return f"Traced({self.text!r})"
-
-    def __add__(self, other: "Traced") -> "Traced":
-        return Traced(self.pieces + other.pieces)
 
     def point(self, i: int) -> Piece:
         """An empty piece standing for the position before character i."""
