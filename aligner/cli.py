@@ -517,7 +517,7 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     if args.apply and plan.changed():
         written = fix.apply(plan, cfg.root)
         fresh = lock.compute(cfg, cat, snap, allow_insecure=args.allow_insecure, prefer=prefer)
-        n_edits = sum(len(f.edits) for f in plan.files)
+        n_edits = sum(1 for f in plan.files for e in f.edits if not e.aux)
         print(f"applied {n_edits} edit{'s' if n_edits != 1 else ''} to {len(written)} "
               f"file{'s' if len(written) != 1 else ''}", file=sys.stderr)
         if fresh.conflicts:

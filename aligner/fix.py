@@ -10,7 +10,8 @@ never when the file changed on disk since it was read.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -33,6 +34,7 @@ class Edit:
     text: str  # the bytes written at the pin's span
     why: str
     unsafe: Optional[str] = None  # the reason it is unsafe, or None
+    aux: bool = False  # follows from another edit (a digest dropped), reported under `left`
 
 
 @dataclass
@@ -43,7 +45,6 @@ class FilePlan:
     edits: List[Edit] = field(default_factory=list)  # the ones applied to `new`
     skipped: List[Edit] = field(default_factory=list)  # unsafe ones left out
     left: List[str] = field(default_factory=list)  # what cannot be fixed, and why
-    blocked: Dict[tuple, str] = field(default_factory=dict)  # value spans a FROM digest holds
     wants: Dict[tuple, Dict[str, str]] = field(default_factory=dict)  # span -> image -> version
 
 
@@ -115,10 +116,12 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
     """
     doc = read(fp.path, fp.old, cat)
     pins = [p for p in doc.pins if p.component in targets and p.form != "range"]
+    digests = {}  # value span -> the digest that pins the image it names
     for pin in pins:
-        if pin.kind == "from" and pin.start is not None and "@sha256:" in _line(fp.old, pin.use_line):
-            fp.blocked.setdefault((pin.start, pin.end), f"{rel}:{pin.use_line}: FROM pins a digest; moving "
-                                  f"{pin.component} to {targets[pin.component][0]} needs a new digest, so it is left to you")
+        if pin.kind == "from" and pin.start is not None:
+            found = _digest(fp.old, pin)
+            if found:
+                digests[(pin.start, pin.end)] = found
     for pin in pins:
         version, why = targets[pin.component]
         span = (pin.start, pin.end)
@@ -133,23 +136,77 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
             fp.left.append(f"{rel}:{pin.line}: {pin.via or pin.name} holds a commit; a commit for {pin.component} "
                            f"{version} (or its tag) is yours to choose")
             continue
-        if span in fp.blocked or any((e.pin.start, e.pin.end) == span for e in fp.edits + fp.skipped):
+        if any((e.pin.start, e.pin.end) == span for e in fp.edits + fp.skipped):
             continue  # an ARG and the pip line using it share one value
         before = pin.version if pin.form == "version" else None
         edit = Edit(pin, image, before or (pin.value or '""'), version, render(pin, version), why,
                     unsafe_reason(pin.component, before, version))
         (fp.edits if (edit.unsafe is None or unsafe) else fp.skipped).append(edit)
+        if span in digests and edit in fp.edits:
+            start, end, text = digests[span]
+            gone = replace(pin, value=text, start=start, end=end, line=_line_of(fp.old, start))
+            fp.edits.append(Edit(gone, image, text, "", "", "the digest pinned the old tag", None, aux=True))
+            fp.left.append(f"{rel}:{gone.line}: dropped the digest of the old tag ({text[:19]}…); pin the new "
+                           "image's digest again once it is built or pulled")
+    _rebuild_tags(fp, doc, targets, image, cat)
+
+
+def _digest(data: bytes, pin: Pin):
+    """(start, end, text) of the `@sha256:…` that follows the tag holding this pin, if any."""
+    for line in dict.fromkeys((pin.line, pin.use_line)):
+        m = list(re.finditer(rb"@sha256:[0-9a-f]{64}", _raw_line(data, line)))
+        if len(m) == 1:
+            offset = sum(len(x) + 1 for x in data.split(b"\n")[: line - 1])
+            return offset + m[0].start(), offset + m[0].end(), m[0].group(0).decode()
+    return None
+
+
+def _rebuild_tags(fp: FilePlan, doc, targets: Dict[str, tuple], image: str, cat: Catalog) -> None:
+    """Image-tag ARGs that encode versions (v0.10.2-nixl-0.7.1-20251123) rebuilt from the targets."""
+    from aligner import tags
+
+    known = tags.names(cat)
+    engines = [c for c in tags.ENGINES if any(p.component == c and p.form == "version" for p in doc.pins)]
+    for var in doc.variables:
+        if not var.value or not tags.is_tag_variable(var.name, cat):
+            continue
+        found = tags.claims(var.value, known, engines[0] if len(engines) == 1 else None)
+        new = var.value
+        for comp, version, start, end in sorted(found, key=lambda c: -c[2]):
+            if comp in targets and not _same(version, targets[comp][0]):
+                old = var.value[start:end]
+                prefix = old[0] if old[:1] in ("v", "V") and old[1:2].isdigit() else ""
+                new = new[:start] + prefix + targets[comp][0] + new[end:]
+        if new == var.value:
+            continue
+        raw = _raw_line(fp.old, var.line)
+        at = raw.find(var.value.encode())
+        if at < 0 or raw.find(var.value.encode(), at + 1) >= 0:
+            fp.left.append(f"{display(fp.path)}:{var.line}: {var.name} encodes versions; rebuild it by hand as {new}")
+            continue
+        start = sum(len(x) + 1 for x in fp.old.split(b"\n")[: var.line - 1]) + at
+        pin = Pin(fp.path, "image-tag", "arg", var.name, var.value, None, "moving", var.line, 1, start,
+                  start + len(var.value.encode()), var.stage)
+        fp.edits.append(Edit(pin, image, var.value, new, new, "rebuilt from the lock's versions", None))
+
+
+def _raw_line(data: bytes, line: int) -> bytes:
+    lines = data.split(b"\n")
+    return lines[line - 1] if 0 < line <= len(lines) else b""
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def finish(fp: FilePlan) -> FilePlan:
-    fp.left += sorted(set(fp.blocked.values()))
     for span, wants in fp.wants.items():
         if len({Version(v) for v in wants.values()}) > 1:  # one file, two images, two versions: neither wins
             fp.edits = [e for e in fp.edits if (e.pin.start, e.pin.end) != span]
             fp.skipped = [e for e in fp.skipped if (e.pin.start, e.pin.end) != span]
             said = ", ".join(f"{v} in image {i}" for i, v in sorted(wants.items()))
             fp.left.append(f"{display(fp.path)}: one value is wanted at {said}; one Dockerfile cannot hold both")
-    fp.blocked, fp.wants = {}, {}
+    fp.wants = {}
     try:
         fp.new = rewrite(fp.old, [(e.pin, e.text) for e in fp.edits])
     except RewriteError as exc:

@@ -37,7 +37,7 @@ def colour(text: str) -> str:
 def edits_listing(p: Plan) -> str:
     lines = []
     for fp in p.files:
-        for e in fp.edits:
+        for e in (e for e in fp.edits if not e.aux):
             mark = f"unsafe: {e.unsafe}" if e.unsafe else "safe"
             lines.append(f"{rel(fp.path)}:{e.pin.line}: {e.pin.component} {e.before} -> {e.after} [{mark}]")
         for e in fp.skipped:
@@ -54,7 +54,8 @@ def to_json(p: Plan, fixed: List[dict], left: List[dict]) -> str:
         "images": [{"name": name, "matrix": [dict(component=c, before=b, after=a, why=w) for c, b, a, w in rows]}
                    for name, rows in sorted(p.matrix.items())],
         "edits": [dict(path=rel(fp.path), line=e.pin.line, component=e.pin.component, before=e.before, after=e.after,
-                       safe=e.unsafe is None, applied=True, unsafe=e.unsafe) for fp in p.files for e in fp.edits]
+                       safe=e.unsafe is None, applied=True, unsafe=e.unsafe) for fp in p.files for e in fp.edits
+         if not e.aux]
         + [dict(path=rel(fp.path), line=e.pin.line, component=e.pin.component, before=e.before, after=e.after,
                 safe=False, applied=False, unsafe=e.unsafe) for fp in p.files for e in fp.skipped],
         "findings_fixed": fixed,
@@ -67,7 +68,7 @@ def to_markdown(p: Plan, fixed: List[dict], left: List[dict], applied: bool) -> 
     md = ["## aligner fix", ""]
     if p.lock_note:
         md += [f"> {p.lock_note}", ""]
-    changed = sum(len(fp.edits) for fp in p.files)
+    changed = sum(1 for fp in p.files for e in fp.edits if not e.aux)
     md += [f"{changed} pin{'s' if changed != 1 else ''} {'changed' if applied else 'to change'} in "
            f"{len(p.changed())} file{'s' if len(p.changed()) != 1 else ''}.", ""]
     for name, rows in sorted(p.matrix.items()):
@@ -77,6 +78,9 @@ def to_markdown(p: Plan, fixed: List[dict], left: List[dict], applied: bool) -> 
             md.append(f"| {comp} | {_cell(before)} | {'**' + after + '**' if moved else after} | {_cell(why)} |")
         md.append("")
     skipped = [(fp, e) for fp in p.files for e in fp.skipped]
+    left_notes = [x for fp in p.files for x in fp.left]
+    if left_notes:
+        md += ["### Left to you", ""] + [f"- {_cell(x)}" for x in left_notes] + [""]
     if skipped:
         md += ["### Not applied (unsafe)", ""]
         md += [f"- `{rel(fp.path)}:{e.pin.line}` {e.pin.component} {e.before} → {e.after}: {e.unsafe}; "

@@ -202,15 +202,31 @@ def test_one_dockerfile_in_two_images_that_disagree_is_left_alone(tmp_path, run_
     assert b"nixl==0.6.0" in (repo / "Dockerfile.vllm").read_bytes() and before
 
 
-def test_digest_on_the_from_line_guards_an_arg_held_tag(tmp_path, run_aligner):
-    (tmp_path / "Dockerfile").write_text(
-        "ARG VLLM_TAG=v0.11.0\nFROM vllm/vllm-openai:${VLLM_TAG}@sha256:" + "0" * 64 + "\n")
+def test_a_moved_tag_drops_its_digest_and_says_so(tmp_path, run_aligner):
+    digest = "@sha256:" + "0" * 64
+    (tmp_path / "Dockerfile").write_text(f"ARG VLLM_TAG=v0.11.0\nFROM vllm/vllm-openai:${{VLLM_TAG}}{digest}\n")
     (tmp_path / "upstream.toml").write_text('[project]\nname = "x"\n[project.optional-dependencies]\nv = ["vllm==0.10.2"]\n')
     (tmp_path / "aligner.toml").write_text('upstream = "upstream.toml"\nplatforms = ["linux/amd64"]\n'
                                            '[images.a]\ndockerfile = "Dockerfile"\nextra = "v"\n')
     result = run_aligner("fix", "--apply", "--unsafe-fixes", cwd=tmp_path)
-    assert "FROM pins a digest" in result.stderr
-    assert "v0.11.0" in (tmp_path / "Dockerfile").read_text()
+    assert "dropped the digest of the old tag" in result.stderr
+    assert (tmp_path / "Dockerfile").read_text() == "ARG VLLM_TAG=v0.10.2\nFROM vllm/vllm-openai:${VLLM_TAG}\n"
+
+
+def test_an_image_tag_that_encodes_versions_is_rebuilt(tmp_path, run_aligner):
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nARG NIXL_REF=0.6.0\nARG IMAGE_TAG=v0.10.2-aibrix-v0.5.0-nixl-0.6.0-20251123\n"
+        "RUN pip install vllm==0.10.2 nixl==${NIXL_REF}\n")
+    (tmp_path / "upstream.toml").write_text('[project]\nname = "x"\n[project.optional-dependencies]\n'
+                                            'v = ["vllm==0.10.2", "nixl==0.7.0"]\n')
+    (tmp_path / "aligner.toml").write_text('upstream = "upstream.toml"\nplatforms = ["linux/amd64"]\n'
+                                           '[images.a]\ndockerfile = "Dockerfile"\nextra = "v"\n')
+    result = run_aligner("fix", "--apply", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    text = (tmp_path / "Dockerfile").read_text()
+    assert "ARG NIXL_REF=0.7.0\n" in text
+    assert "ARG IMAGE_TAG=v0.10.2-aibrix-v0.5.0-nixl-0.7.0-20251123\n" in text
+    assert run_aligner("check", "--no-cache", "--select", "AL010", cwd=tmp_path).returncode == 0
 
 
 def test_a_change_midway_writes_nothing(tmp_path):

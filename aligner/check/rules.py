@@ -11,6 +11,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from aligner import facts
+from aligner import tags
 from aligner.check import archs
 from aligner.check.images import Image, where
 from aligner.check.model import Finding, Fix, docs
@@ -20,7 +21,7 @@ from aligner.dockerfile import Pin
 from aligner.markers import applies, environments
 from aligner.rewrite import render
 from aligner.snapshot import SnapRelease, Snapshot
-from aligner.versions import cuda_minor, cuda_tuple, normalise, torch_cuda
+from aligner.versions import cuda_minor, cuda_tuple, torch_cuda
 
 RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
 
@@ -354,45 +355,19 @@ def pinned_differently(ctx: Context) -> Iterator[Finding]:
 
 @rule("AL010")
 def tag_disagrees(ctx: Context) -> Iterator[Finding]:
-    names = _tag_names(ctx.cat)
+    known = tags.names(ctx.cat)
     for img in ctx.images:
-        engines = [c for c in ("vllm", "sglang", "tensorrt-llm") if img.exact(c)]
+        engines = [c for c in tags.ENGINES if img.exact(c)]
         for df in img.files:
             for var in df.variables:
-                if not var.value or not var.name.upper().endswith("TAG") or ctx.cat.by_variable(var.name):
+                if not var.value or not tags.is_tag_variable(var.name, ctx.cat):
                     continue
-                claims = _tag_claims(var.value, names, engines[0] if len(engines) == 1 else None)
-                for comp, version in claims:
+                for comp, version, _, _ in tags.claims(var.value, known, engines[0] if len(engines) == 1 else None):
                     pins = img.exact(comp)
                     if pins and all(Version(p.version) != Version(version) for p in pins):
                         yield ctx.find("AL010", df.path, var.line, _column_of(df.path, var.line, var.value),
                                        f"{var.name} says {comp} {version}, but the image pins {pins[0].version} "
                                        f"({ctx.at(pins[0])})")
-
-
-def _tag_names(cat: Catalog) -> Dict[str, str]:
-    out = {}
-    for alias, comp in cat._aliases.items():
-        out[alias.lower().replace("_", "")] = comp
-    for comp in cat.components.values():
-        out[comp.name.replace("-", "")] = comp.name
-        for extra in comp.tag_names:
-            out[extra] = comp.name
-    return out
-
-
-def _tag_claims(tag: str, names: Dict[str, str], engine: Optional[str]):
-    tokens = tag.split("-")
-    claims = []
-    for i, tok in enumerate(tokens):
-        key = tok.lower().replace("_", "")
-        if key in names and i + 1 < len(tokens) and normalise(tokens[i + 1]):
-            claims.append((names[key], normalise(tokens[i + 1])))
-    if not claims:
-        return []  # a tag with no `name-version` pair (12.8.1-devel-ubuntu24.04) says nothing about the stack
-    if engine and normalise(tokens[0]) and tokens[0][:1] in "vV0123456789" and "." in tokens[0]:
-        claims.insert(0, (engine, normalise(tokens[0])))  # AIBrix style: the engine's version leads
-    return claims
 
 
 @rule("AL011")
