@@ -15,7 +15,14 @@ Keep the versions inside ML-serving container images aligned.
 
 aligner reads the version pins of CUDA, Python, PyTorch, vLLM, SGLang,
 TensorRT-LLM, flashinfer, NIXL/UCX, LMCache and NVIDIA Dynamo from your
-Dockerfiles (ARG and ENV defaults, FROM tags, pip/uv install lines, git refs).
+Dockerfiles (ARG and ENV defaults, FROM tags, pip/uv install lines, git refs),
+checks them against each other, the upstream pyproject and the index's own
+metadata, resolves one aligned set per image into lock/aligner.lock, and
+rewrites the pins to it.
+
+  aligner check            lint (pre-commit, CI)
+  aligner lock [--check]   resolve and write (or verify) the lock
+  aligner fix [--apply]    bring the Dockerfiles to the lock
 
 exit status: 0 success, 1 findings, 2 usage or input error
 """
