@@ -156,7 +156,7 @@ def _digest(data: bytes, pin: Pin):
     for line in dict.fromkeys((pin.line, pin.use_line)):
         m = list(re.finditer(rb"@sha256:[0-9a-f]{64}", _raw_line(data, line)))
         if len(m) == 1:
-            offset = sum(len(x) + 1 for x in data.split(b"\n")[: line - 1])
+            offset = _line_start(data, line)
             return offset + m[0].start(), offset + m[0].end(), m[0].group(0).decode()
     return None
 
@@ -184,10 +184,15 @@ def _rebuild_tags(fp: FilePlan, doc, targets: Dict[str, tuple], image: str, cat:
         if at < 0 or raw.find(var.value.encode(), at + 1) >= 0:
             fp.left.append(f"{display(fp.path)}:{var.line}: {var.name} encodes versions; rebuild it by hand as {new}")
             continue
-        start = sum(len(x) + 1 for x in fp.old.split(b"\n")[: var.line - 1]) + at
+        start = _line_start(fp.old, var.line) + at
         pin = Pin(fp.path, "image-tag", "arg", var.name, var.value, None, "moving", var.line, 1, start,
                   start + len(var.value.encode()), var.stage)
         fp.edits.append(Edit(pin, image, var.value, new, new, "rebuilt from the lock's versions", None))
+
+
+def _line_start(data: bytes, line: int) -> int:
+    """Byte offset of the first byte of a 1-based line."""
+    return sum(len(x) + 1 for x in data.split(b"\n")[: line - 1])
 
 
 def _raw_line(data: bytes, line: int) -> bytes:
@@ -227,11 +232,6 @@ def _unpinned(pins: List[Pin], comp: str) -> str:
 
 
 NOT_PINNED = "(not pinned)"  # the lock takes it from another component's requirements
-
-
-def _line(data: bytes, line: int) -> str:
-    lines = data.split(b"\n")
-    return lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
 
 
 def _read_inside(path: str, root: Path) -> bytes:

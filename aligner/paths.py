@@ -8,6 +8,12 @@ def display(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def located(path: str, line: int, root) -> str:
+    """`path:line` relative to the repository root, or absolute when outside it."""
+    rel = os.path.relpath(path, root)
+    return f"{rel if not rel.startswith('..') else path}:{line}"
+
+
 def read_regular(path, limit: int) -> bytes:
     """A file's bytes; a directory, FIFO or device is refused before it can block, and so is a huge file."""
     import stat

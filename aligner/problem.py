@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -14,6 +13,7 @@ from aligner.components import Catalog
 from aligner.config import ImageConfig
 from aligner.dockerfile import Pin, read_file
 from aligner.errors import InputError
+from aligner.paths import located
 from aligner.resolve import Constraint, Current, Problem
 from aligner.upstream import Upstream
 
@@ -27,7 +27,7 @@ class ImageInput:
 
 
 def where(pin: Pin, root: Path) -> str:
-    return f"{os.path.relpath(pin.path, root)}:{pin.line}"
+    return located(pin.path, pin.line, root)
 
 
 def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Catalog,

@@ -82,3 +82,9 @@ def torch_cuda(version: str) -> Optional[str]:
     local = parse(version).local or ""
     m = re.fullmatch(r"cu(\d{2,3})", local)
     return normalise(m.group(1), "cuda") if m else None
+
+
+def exact_version(specifier) -> Optional[str]:
+    """The version of a specifier set that is exactly one `==X`, else None."""
+    items = list(specifier)
+    return items[0].version if len(items) == 1 and items[0].operator == "==" else None

@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Tuple
 from aligner import facts
 from aligner.config import DEFAULT_PLATFORMS, Config, ImageConfig
 from aligner.dockerfile import Dockerfile, Pin
+from aligner.paths import located
 
 
 @dataclass
@@ -49,9 +50,7 @@ class Image:
         return [p for p in self.pins() if p.component == component and p.form == "version" and p.version]
 
 
-def where(path: str, line: int, root: Path) -> str:
-    rel = os.path.relpath(path, root)
-    return f"{rel if not rel.startswith('..') else path}:{line}"
+where = located
 
 
 def group(files: Dict[str, Dockerfile], cfg: Config) -> List[Image]:

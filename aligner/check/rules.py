@@ -21,7 +21,7 @@ from aligner.dockerfile import Pin
 from aligner.markers import applies, environments
 from aligner.rewrite import render
 from aligner.snapshot import SnapRelease, Snapshot
-from aligner.versions import cuda_minor, cuda_tuple, torch_cuda
+from aligner.versions import cuda_minor, cuda_tuple, exact_version, torch_cuda
 
 RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
 
@@ -106,8 +106,7 @@ def upstream_drift(ctx: Context) -> Iterator[Finding]:
             comp = ctx.cat.by_pip(req.name)
             if comp is None or not str(req.specifier):
                 continue
-            pinned = list(req.specifier)
-            exact = pinned[0].version if len(pinned) == 1 and pinned[0].operator == "==" else None
+            exact = exact_version(req.specifier)
             for pin in img.exact(comp):
                 if req.specifier.contains(pin.version, prereleases=True):
                     continue
@@ -136,8 +135,7 @@ def incompatible_pair(ctx: Context) -> Iterator[Finding]:
                         if req.specifier.contains(pin.version, prereleases=True):
                             continue
                         tag = f" [{','.join(extras)}]" if extras and req.marker and "extra" in str(req.marker) else ""
-                        pinned = list(req.specifier)
-                        exact = pinned[0].version if len(pinned) == 1 and pinned[0].operator == "==" else None
+                        exact = exact_version(req.specifier)
                         who = f"{comp} {owner.version}{tag} ({ctx.at(owner)})"
                         fix = _fix_to(pin, exact, f"{who} requires it") if exact else None
                         yield ctx.find("AL003", pin.path, pin.line, pin.column,
@@ -186,9 +184,8 @@ def _torch_cuda(ctx: Context, img: Image):
         for pin in img.exact(engine):
             rel = ctx.release(engine, pin.version)
             for req in rel.requirements("torch") if rel and rel.requires_dist else ():
-                pinned = list(req.specifier)
-                if req.marker is None and len(pinned) == 1 and pinned[0].operator == "==":
-                    candidates.append((pin, pinned[0].version))
+                if req.marker is None and exact_version(req.specifier):
+                    candidates.append((pin, exact_version(req.specifier)))
     for pin, version in candidates:
         local = torch_cuda(version)
         if local:
