@@ -185,11 +185,25 @@ def _config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-insecure", action="store_true", help="allow a plain http:// upstream URL")
 
 
+def _load_config(args: argparse.Namespace):
+    """The repo's config; its own components join the catalog for the rest of the run."""
+    from pathlib import Path
+
+    from aligner import components, config
+
+    cfg = config.load(Path(args.config) if args.config else None)
+    components.use(cfg.catalog())
+    return cfg
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     from aligner.errors import InputError
     from aligner.facts import FactsError
     from aligner.snapshot import SnapshotError
 
+    from aligner import components
+
+    components.use(None)  # a config read by an earlier in-process call must not leak into this one
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -347,7 +361,7 @@ def _outcome(args: argparse.Namespace, upgrade=frozenset()):
     from aligner.components import catalog
     from aligner.snapshot import Snapshot
 
-    cfg = config.load(Path(args.config) if args.config else None)
+    cfg = _load_config(args)
     return cfg, lock.compute(cfg, catalog(), Snapshot.load(), upgrade, args.allow_insecure)
 
 
@@ -450,7 +464,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from aligner.check.engine import Settings, run
     from aligner.check.model import docs, rank
 
-    cfg = config.load(Path(args.config) if args.config else None)
+    cfg = _load_config(args)
     unknown = [c for c in (*args.select, *args.extend_select, *args.ignore)
                if c != "ALL" and not any(code.startswith(c) for code in docs())]
     if unknown:
@@ -493,7 +507,7 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     if args.report and not args.report.endswith((".md", ".json")):
         print("error: --report must name a .md or .json file", file=sys.stderr)
         return EXIT_ERROR
-    cfg = config.load(Path(args.config) if args.config else None)
+    cfg = _load_config(args)
     cat, snap = catalog(), Snapshot.load()
     lock_path, note = cfg.lock_path(), None
     recorded = lock.read(lock_path) if lock_path.exists() else None

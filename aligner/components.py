@@ -19,7 +19,7 @@ class Component:
     scheme: str
     pip: Tuple[str, ...]
     repos: Tuple[str, ...]
-    versions: str = "index"  # index | table:FILE.TABLE | image | git
+    versions: str = "index"  # index | table:FILE.TABLE | image | git | pinned
     index: Tuple[str, ...] = ()  # index projects, the first is the component's own
     since: Optional[str] = None  # oldest release kept in the snapshot
     probe: Tuple[Tuple[str, object], ...] = ()
@@ -45,6 +45,7 @@ class NameMatch:
 
 class Catalog:
     def __init__(self, data: dict):
+        self.data = data
         names = data.get("names", {})
         self.components: Dict[str, Component] = {}
         self._pip: Dict[str, str] = {}
@@ -127,7 +128,28 @@ class Catalog:
         return name if name in self.components else self.by_pip(name)
 
 
+    def extended(self, extra: Dict[str, dict]) -> "Catalog":
+        """This catalog plus a repo's own components (`[tool.aligner.components]`)."""
+        if not extra:
+            return self
+        data = dict(self.data, component={**self.data["component"], **extra})
+        return Catalog(data)
+
+
 @lru_cache(maxsize=1)
-def catalog() -> Catalog:
+def builtin() -> Catalog:
     text = resources.files("aligner.rules").joinpath("components.toml").read_text("utf-8")
     return Catalog(_toml.loads(text))
+
+
+_active: Optional[Catalog] = None
+
+
+def use(cat: Optional[Catalog]) -> None:
+    """Make `cat` (the built-in catalog plus a config's components) the one `catalog()` gives."""
+    global _active
+    _active = cat
+
+
+def catalog() -> Catalog:
+    return _active or builtin()

@@ -11,6 +11,14 @@
     extra = "vllm"
     gpus = ["H100", "GB10"]
 
+    [tool.aligner.components.my-kernels]      # a component aligner does not know
+    pip = ["my-kernels"]                      # its pip names
+    arg-aliases = ["MY_KERNELS"]              # ARG MY_KERNELS_VERSION=... pins it
+    probe = { kind = "distribution", name = "my-kernels" }   # the default
+
+A repo's own component is locked at the version its Dockerfile pins (no index
+lookup), and `verify` probes it like any other.
+
 Unknown keys and wrong types are errors that name the key, as ruff's are.
 """
 
@@ -54,6 +62,12 @@ class Config:
     ignore: Tuple[str, ...] = ()
     extend_select: Tuple[str, ...] = ()
     severity: Dict[str, str] = field(default_factory=dict)
+    components: Dict[str, dict] = field(default_factory=dict)  # catalog entries of the repo's own components
+
+    def catalog(self):
+        from aligner.components import builtin
+
+        return builtin().extended(self.components)
 
     def lock_path(self) -> Path:
         return self.root / self.lock
@@ -74,7 +88,9 @@ class Config:
 
 
 TOP_KEYS = {"upstream": str, "dockerfiles": list, "lock": str, "platforms": list, "images": dict,
-            "select": list, "ignore": list, "extend-select": list, "severity": dict}
+            "select": list, "ignore": list, "extend-select": list, "severity": dict, "components": dict}
+COMPONENT_KEYS = {"pip": list, "arg-aliases": list, "repos": list, "probe": dict}
+PROBE_KINDS = ("distribution", "python", "command")
 IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list, "platforms": list, "driver": str}
 
 
@@ -126,6 +142,7 @@ def load(path: Optional[Path] = None) -> Config:
         if level not in ("error", "warning", "info"):
             raise InputError(where, None, f"`{prefix}severity.{code}` must be error, warning or info, not {level!r}")
         cfg.severity[code] = level
+    cfg.components = _components(table.get("components", {}), prefix, where)
     for name, image in sorted(table.get("images", {}).items()):
         key = f"{prefix}images.{name}"
         if not isinstance(image, dict):
@@ -146,6 +163,37 @@ def load(path: Optional[Path] = None) -> Config:
         cfg.images[name] = ImageConfig(name, tuple(files), image.get("extra"),
                                        tuple(_strings(image, "gpus", key + ".", where)), tuple(plats), image.get("driver"))
     return cfg
+
+
+def _components(table: dict, prefix: str, where: str) -> Dict[str, dict]:
+    from aligner.components import builtin
+
+    out = {}
+    for name, entry in sorted(table.items()):
+        key = f"{prefix}components.{name}"
+        if name in builtin().components:
+            raise InputError(where, None, f"`{key}`: {name!r} is a built-in component; pick another name")
+        if not isinstance(entry, dict):
+            raise InputError(where, None, f"`{key}` must be a table")
+        _check(entry, COMPONENT_KEYS, key + ".", where)
+        for k in ("pip", "arg-aliases", "repos"):
+            _strings(entry, k, key + ".", where)
+        if not entry.get("pip") and not entry.get("arg-aliases"):
+            raise InputError(where, None, f"`{key}` needs `pip` or `arg-aliases`, or aligner cannot find its pins")
+        bad = [a for a in entry.get("arg-aliases", []) if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", a)]
+        if bad:
+            raise InputError(where, None, f"`{key}.arg-aliases`: {bad[0]!r} is not an ARG name")
+        probe = dict(entry.get("probe") or ({"kind": "distribution", "name": entry["pip"][0]} if entry.get("pip") else {}))
+        if probe and probe.get("kind") not in PROBE_KINDS:
+            raise InputError(where, None, f"`{key}.probe.kind` must be one of {', '.join(PROBE_KINDS)}")
+        if probe.get("kind") == "distribution" and not isinstance(probe.get("name"), str):
+            raise InputError(where, None, f"`{key}.probe.name` must name the distribution to read")
+        if probe.get("kind") == "command" and not (isinstance(probe.get("argv"), list) and probe["argv"]
+                                                   and all(isinstance(a, str) for a in probe["argv"])):
+            raise InputError(where, None, f"`{key}.probe.argv` must be a non-empty list of strings")
+        out[name] = {"scheme": "pep440", "versions": "pinned", "pip": entry.get("pip", []),
+                     "arg-aliases": entry.get("arg-aliases", []), "repos": entry.get("repos", []), "probe": probe}
+    return out
 
 
 def _check(table: dict, known: dict, prefix: str, where: str) -> None:

@@ -55,7 +55,7 @@ def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Cat
                 current.setdefault("torch", bundled)
                 roots.append(Constraint("torch", SpecifierSet(), frozenset(), src, "torch"))
         comp = cat.components.get(pin.component)
-        if comp is None or not comp.index:
+        if comp is None or not (comp.index or comp.versions == "pinned"):
             continue
         if pin.form == "version" and pin.version:
             current[pin.component] = Current(pin.version, src)
@@ -82,6 +82,9 @@ def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Cat
         if upstream.requires_python and python:
             roots.append(Constraint("python", SpecifierSet(upstream.requires_python), frozenset(),
                                     upstream.location(None), f"Python {upstream.requires_python}"))
+    for name, cur in (("python", python), ("cuda", cuda)):  # the lock records the image's own, for verify
+        if cur is not None:
+            roots.append(Constraint(name, SpecifierSet(), frozenset(), cur.source, name))
     # a bare "lock this component" root is noise once something else constrains it
     bound = {c.component for c in roots if str(c.specifier) or c.extras}
     unique, bare = [], set()

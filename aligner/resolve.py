@@ -145,6 +145,11 @@ class Provider:
             v = Version(cur.version)
             return [Candidate(component, v)] if all(s.contains(v, prereleases=True) for s in specifiers) else []
         current = self.p.current.get(component)
+        if self.cat.components[component].versions == "pinned":  # a repo's own component: its pin is the release
+            if current is None:
+                return []
+            v = Version(current.version)
+            return [Candidate(component, v)] if all(s.contains(v, prereleases=True) for s in specifiers) else []
         allow_pre = any(s.prereleases for s in specifiers) or bool(current and Version(current.version).is_prerelease)
         exact = any(str(s).startswith("==") for s in specifiers)
         out = []
@@ -267,6 +272,9 @@ def _why_none(provider: Provider, component: str, specs: List[SpecifierSet]) -> 
     if component in SYNTHETIC:
         cur = provider.p.python if component == "python" else provider.p.cuda
         return [f"the image's {component} is {cur.version} ({cur.source})"] if cur else []
+    if provider.cat.components[component].versions == "pinned":
+        cur = provider.p.current.get(component)
+        return [f"{cur.source} pins {component} {cur.version}, the only version of a repo's own component"] if cur else []
     out = []
     matching = [r for r in provider.releases(component)
                 if all(s.contains(Version(r.version), prereleases=True) for s in specs)]

@@ -5,8 +5,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # spelled in pieces so that this file does not trip its own check
-FORBIDDEN = ["nvcr" + ".io", "pypi" + ".org", "pythonhosted" + ".org", "docker" + ".io", "ghcr" + ".io",
+FORBIDDEN = ["nvcr" + ".io", "pypi" + ".org", "pythonhosted" + ".org", "docker" + ".io/", "index.docker" + ".io", "registry-1.docker" + ".io", "ghcr" + ".io",
              "quay" + ".io", "download.pytorch" + ".org",
+             # (Debian's package is named docker.io: the bare name is allowed, a registry reference is not)
              # this machine's own paths (paths inside images, such as a cache mount's target, are fine)
              "/wo" + "rk/", ".py" + "env/", "/opt/" + "wheels", "/opt/" + "pypi"]
 
