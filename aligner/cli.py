@@ -23,6 +23,8 @@ rewrites the pins to it.
   aligner check            lint (pre-commit, CI)
   aligner lock [--check]   resolve and write (or verify) the lock
   aligner fix [--apply]    bring the Dockerfiles to the lock
+  aligner verify           prove the lock: build and probe the images, resolve with uv
+  aligner bake             a BuildKit bake file of the locked images
 
 exit status: 0 success, 1 findings, 2 usage or input error
 """
@@ -167,6 +169,10 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--format", choices=("tree", "json", "dot", "svg"), default="tree")
     graph.add_argument("-o", "--output", help="write to this file instead of standard output")
     graph.set_defaults(run=_cmd_graph)
+
+    from aligner.build import commands as build_commands
+
+    build_commands.add(sub, _config_arg)
     return parser
 
 

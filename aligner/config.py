@@ -47,6 +47,7 @@ class ImageConfig:
     gpus: Tuple[str, ...]
     platforms: Tuple[str, ...]
     driver: Optional[str] = None  # the target hosts' Linux driver, for the CUDA driver floor
+    context: str = "."  # the build context, relative to the root (for `verify --build` and `bake`)
 
 
 @dataclass
@@ -91,7 +92,8 @@ TOP_KEYS = {"upstream": str, "dockerfiles": list, "lock": str, "platforms": list
             "select": list, "ignore": list, "extend-select": list, "severity": dict, "components": dict}
 COMPONENT_KEYS = {"pip": list, "arg-aliases": list, "repos": list, "probe": dict}
 PROBE_KINDS = ("distribution", "python", "command")
-IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list, "platforms": list, "driver": str}
+IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list, "platforms": list, "driver": str,
+              "context": str}
 
 
 def find(start: Optional[Path] = None) -> Optional[Path]:
@@ -160,8 +162,12 @@ def load(path: Optional[Path] = None) -> Config:
         if "driver" in image and not re.fullmatch(r"\d+(\.\d+){0,2}", image["driver"]):
             raise InputError(where, None, f"`{key}.driver` must be a driver version such as 570.124.06, "
                                           f"not {image['driver']!r}")
+        context = image.get("context", ".")
+        if not (cfg.root / context).is_dir():
+            raise InputError(where, None, f"`{key}.context`: no such directory {context!r}")
         cfg.images[name] = ImageConfig(name, tuple(files), image.get("extra"),
-                                       tuple(_strings(image, "gpus", key + ".", where)), tuple(plats), image.get("driver"))
+                                       tuple(_strings(image, "gpus", key + ".", where)), tuple(plats), image.get("driver"),
+                                       context)
     return cfg
 
 

@@ -31,7 +31,7 @@ def pip_config_files() -> List[Path]:
     return files
 
 
-def _from_pip_files(files: Iterable[Path]) -> Optional[Tuple[str, str]]:
+def _from_pip_files(files: Iterable[Path], option: str = "index-url") -> Optional[Tuple[str, str]]:
     found = None
     for path in files:
         parser = configparser.RawConfigParser()
@@ -40,9 +40,17 @@ def _from_pip_files(files: Iterable[Path]) -> Optional[Tuple[str, str]]:
         except (configparser.Error, UnicodeDecodeError, OSError):
             continue
         for section in ("global", "install"):
-            if parser.has_option(section, "index-url"):
-                found = (parser.get(section, "index-url").strip(), str(path))
+            if parser.has_option(section, option):
+                found = (parser.get(section, option).strip(), str(path))
     return found
+
+
+def cert() -> Optional[str]:
+    """The CA bundle pip is told to trust (PIP_CERT, or `cert` in pip's configuration), if any."""
+    if os.environ.get("PIP_CERT"):
+        return os.environ["PIP_CERT"]
+    found = _from_pip_files(pip_config_files(), "cert")
+    return found[0] if found else None
 
 
 def pip_default() -> str:

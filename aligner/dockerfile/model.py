@@ -44,6 +44,7 @@ class Stage:
     image: str  # after substitution of global ARGs
     line: int
     parent: Optional[int] = None  # index of the earlier stage it is built FROM
+    written: str = ""  # the image as written, before substitution (`${BASE_IMAGE}`)
 
     @property
     def label(self) -> str:

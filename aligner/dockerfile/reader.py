@@ -174,7 +174,7 @@ class _Reader:
         name = words[2][0] if len(words) >= 3 and words[1][0].lower() == "as" else None
         image = expand_word(inst.args.slice(a, b), self.global_lookup, self.src.escape)
         parent = next((s.index for s in self.out.stages if s.name and s.name.lower() == image.text.lower()), None)
-        self.stage = Stage(len(self.out.stages), name, image.text, inst.line, parent)
+        self.stage = Stage(len(self.out.stages), name, image.text, inst.line, parent, raw)
         self.out.stages.append(self.stage)
         self.args = {}
         self.env = dict(self.stage_env[parent]) if parent is not None else {}
