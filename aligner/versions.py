@@ -37,6 +37,15 @@ def normalise(text: str, scheme: str = "pep440") -> Optional[str]:
         return None
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
+
+
+def is_plain_version(text: str, scheme: str = "pep440") -> bool:
+    """A version and nothing else: no space, quote, `;`, `$`, backtick or newline can ride along
+    into a build arg that a RUN line hands to a shell."""
+    return bool(_PLAIN.fullmatch(text)) and normalise(text, scheme) is not None
+
+
 def form(text: str, scheme: str = "pep440", op: Optional[str] = None) -> str:
     """version | range | commit | moving | empty."""
     if not text:
