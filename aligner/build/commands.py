@@ -1,0 +1,251 @@
+"""`aligner verify` and `aligner bake`: their options and how they run (wired into the CLI)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+VERIFY_HELP = """\
+Prove the lock. --build builds each locked image with the lock's values as
+--build-args (real Docker builds, up to --jobs at once), starts ONE container
+per image that runs every probe of its components (importlib.metadata, the
+interpreter, /usr/local/cuda/version.json or CUDA_VERSION or nvcc, ucx_info),
+and compares what it finds with the lock. --resolve asks uv whether each
+image's locked Python pins install together for its Python and platforms,
+without installing anything (an sdist-only release has its metadata built,
+as pip in the image would; --no-build forbids that). With neither, both run.
+
+Builds use the docker CLI with BuildKit (buildx, or a classic CLI before 23
+with DOCKER_BUILDKIT=1); ALIGNER_DOCKER or --docker picks the CLI and
+DOCKER_HOST the engine. --host-secrets passes the host's CA bundle
+(SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE or pip's `cert`) as the build
+secret `ca` and its proxies (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) as the
+secrets `https_proxy`, `http_proxy`, `no_proxy`: a Dockerfile reads them with
+`RUN --mount=type=secret,id=ca pip install --cert /run/secrets/ca ...`, so
+they never end up in a layer.
+"""
+
+
+def add(sub, config_arg) -> None:
+    v = sub.add_parser("verify", help="prove the lock: build the images and probe them, or resolve with uv",
+                       description=VERIFY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="exit status: 0 the lock holds, 1 a mismatch, a failed build or an unresolvable "
+                              "set, 2 error")
+    config_arg(v)
+    v.add_argument("--build", action="store_true", help="build each image and run its probes")
+    v.add_argument("--resolve", action="store_true", help="resolve each image's Python pins with uv")
+    v.add_argument("--images", nargs="+", metavar="NAME", help="only these images of the lock")
+    v.add_argument("--platform", action="append", metavar="P",
+                   help="build for P (repeatable; default: this host's platform, where the image lists it). "
+                        "--resolve takes every platform of the lock unless given")
+    v.add_argument("--jobs", "-j", type=int, default=2, metavar="N", help="builds at once (default 2)")
+    v.add_argument("--logs", metavar="DIR", help="keep each build's log here (default: a new temporary directory)")
+    v.add_argument("--report", metavar="FILE", help="write the results: FILE.md (Markdown) or FILE.json")
+    v.add_argument("--builder", choices=("docker", "bake"), default="docker",
+                   help="docker: one `docker build` per Dockerfile (default); bake: one `docker buildx bake` "
+                        "of the whole matrix (needs buildx)")
+    v.add_argument("--no-cache", action="store_true", help="build without the engine's layer cache")
+    v.add_argument("--docker", metavar="CLI", help="the docker CLI to use (default: ALIGNER_DOCKER, else PATH)")
+    v.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="also pass this build arg (e.g. BASE_IMAGE=a local base image); the lock's values win")
+    v.add_argument("--secret", action="append", default=[], metavar="SPEC",
+                   help="pass a BuildKit secret, as `docker build --secret` takes it (id=ID,src=FILE)")
+    v.add_argument("--host-secrets", action="store_true", help="pass the host's CA bundle and proxies as secrets")
+    v.add_argument("--glibc", default="2.28", metavar="X.Y",
+                   help="--resolve: the oldest glibc of the images' OS, for manylinux wheel tags (default 2.28)")
+    v.add_argument("--no-build", action="store_true",
+                   help="--resolve: never build an sdist for its metadata (no package code runs here); a release "
+                        "with no wheel then fails to resolve")
+    v.set_defaults(run=cmd_verify)
+
+    b = sub.add_parser("bake", help="write a BuildKit bake file for the locked images",
+                       description="A bake file (JSON) with one target per locked image and platform and the "
+                                   "lock's build args, for `docker buildx bake -f FILE` on any builder. Chained "
+                                   "Dockerfiles (a base, then an engine) are linked by named contexts.")
+    config_arg(b)
+    b.add_argument("--print", action="store_true", help="print the file instead of writing it")
+    b.add_argument("-o", "--output", default="docker-bake.json", help="where to write it (default docker-bake.json)")
+    b.add_argument("--images", nargs="+", metavar="NAME", help="only these images of the lock")
+    b.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE", help="also set this build arg")
+    b.set_defaults(run=cmd_bake)
+
+
+def _pairs(items: List[str], flag: str):
+    from aligner.errors import InputError
+
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise InputError(flag, None, f"expected KEY=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _targets(args, cfg, platforms=None):
+    from aligner import lock
+    from aligner.build import plan
+    from aligner.components import catalog
+    from aligner.config import KNOWN_PLATFORMS
+    from aligner.errors import InputError
+    from aligner.paths import display
+
+    path = cfg.lock_path()
+    if not path.exists():
+        raise InputError(display(str(path)), None, "no lock: run `aligner lock` first")
+    data = lock.read(path)
+    contexts = {name: img.context for name, img in cfg.images.items()}
+    if getattr(args, "_stale_said", None) is None:
+        args._stale_said = True
+        recorded = data.get("meta", {}).get("inputs")
+        upstream_sha = (data.get("meta", {}).get("upstream") or {}).get("sha256")
+        if recorded != lock.inputs_hash(cfg, upstream_sha):
+            print(f"note: {display(str(path))} is stale (its Dockerfiles or config changed since `aligner lock`); "
+                  "verifying it as written", file=sys.stderr)
+    bad = [p for p in (platforms or []) if p not in KNOWN_PLATFORMS]
+    if bad:
+        raise InputError("--platform", None, f"unknown platform {bad[0]!r} (known: {', '.join(sorted(KNOWN_PLATFORMS))})")
+    return data, plan.targets(data, cfg.root, catalog(), contexts, args.images, platforms,
+                              _pairs(args.build_arg, "--build-arg"), display(str(path)))
+
+
+def cmd_bake(args) -> int:
+    from aligner.build import bake
+    from aligner.cli import _load_config
+    from aligner.httpcache import atomic_write
+
+    cfg = _load_config(args)
+    _, targets = _targets(args, cfg)
+    text = bake.dumps(targets)
+    if args.print:
+        sys.stdout.write(text)
+    else:
+        atomic_write(Path(args.output).resolve(), text.encode("utf-8"))
+        print(f"{args.output}: {len(targets)} target{'s' if len(targets) != 1 else ''}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    from aligner.cli import _load_config
+
+    if args.report and not args.report.endswith((".md", ".json")):
+        print("error: --report must name a .md or .json file", file=sys.stderr)
+        return EXIT_ERROR
+    if args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    cfg = _load_config(args)
+    both = not (args.build or args.resolve)
+    report: dict = {}
+    failed = False
+    if args.resolve or both:
+        failed |= _resolve(args, cfg, report)
+    if args.build or both:
+        failed |= _build(args, cfg, report)
+    if args.report:
+        _write_report(args.report, report)
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _resolve(args, cfg, report: dict) -> bool:
+    from aligner import indexurl
+    from aligner.build import uvcheck
+    from aligner.components import catalog
+    from aligner.errors import InputError
+
+    data, targets = _targets(args, cfg, args.platform)
+    index, _ = indexurl.resolve()
+    results = []
+    for t in targets:
+        try:
+            res = uvcheck.resolve(t.image, t.platform, t.locked, catalog(), index, args.glibc, indexurl.cert(),
+                                  no_build=args.no_build)
+        except uvcheck.UvError as exc:
+            raise InputError("--resolve", None, str(exc)) from None
+        results.append(res)
+        mark = "ok" if res.ok else "FAILS"
+        print(f"resolve {t.image} ({t.platform}, Python {res.python}): {mark}: {res.detail.splitlines()[0] if res.ok else ''}"
+              .rstrip(": "), file=sys.stderr)
+        if not res.ok:
+            print(f"  {' '.join(res.requirements)}", file=sys.stderr)
+            for line in res.detail.splitlines():
+                print(f"  {line}", file=sys.stderr)
+    report["resolve"] = results
+    bad = [r for r in results if not r.ok]
+    print(f"resolve: {len(results) - len(bad)} of {len(results)} image/platform sets install together",
+          file=sys.stderr)
+    return bool(bad)
+
+
+def _build(args, cfg, report: dict) -> bool:
+    import tempfile
+
+    from rich.console import Console
+
+    from aligner import indexurl
+    from aligner.build import docker, report as show, verify
+    from aligner.errors import InputError
+
+    host = verify.host_platform()
+    try:
+        engine = docker.find(args.docker, need_buildx=args.builder == "bake")
+    except docker.EngineError as exc:
+        raise InputError("docker", None, str(exc)) from None
+    _, targets = _targets(args, cfg, args.platform)
+    if not args.platform:  # this host's platform, where the image lists it; else the image's first
+        by_image = {}
+        for t in targets:
+            by_image.setdefault(t.image, []).append(t)
+        targets = [next((t for t in ts if t.platform == host), ts[0]) for ts in by_image.values()]
+    logs = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="aligner-verify-"))
+    sources = verify.host_secrets(pip_cert=indexurl.cert()) if args.host_secrets else {}
+    secrets = verify.Secrets(sources, args.secret)
+    console = Console(stderr=True)
+    try:
+        status = _progress(console)
+        if args.builder == "bake":
+            results = verify.run_bake(engine, targets, cfg.root, logs, secrets.args, status)
+        else:
+            results = verify.run(engine, targets, cfg.root, logs, args.jobs, secrets.args, status, args.no_cache)
+    finally:
+        secrets.close()
+    show.text(results, Console(file=sys.stdout, width=max(100, Console().width)))
+    print(f"build logs: {logs}", file=sys.stderr)
+    report["build"] = results
+    return not all(r.ok for r in results)
+
+
+def _progress(console):
+    """One line per change of an image's state: plain lines survive CI logs and pipes."""
+    def status(t, text: str) -> None:
+        console.print(f"[bold]{t.image}[/] ({t.platform}): {text}", highlight=False)
+    return status
+
+
+def _write_report(path: str, report: dict) -> None:
+    import json
+
+    from aligner.build import report as show
+    from aligner.httpcache import atomic_write
+
+    build, resolve = report.get("build", []), report.get("resolve", [])
+    if path.endswith(".json"):
+        body = json.loads(show.to_json(build)) if build else {"version": 1}
+        body["resolve"] = [r.to_json() for r in resolve]
+        body["ok"] = all(r.ok for r in build) and all(r.ok for r in resolve)
+        text = json.dumps(body, indent=2) + "\n"
+    else:
+        text = show.markdown(build) if build else "# aligner verify\n"
+        if resolve:
+            text += "\n## resolve (uv)\n\n| image | platform | python | installs together |\n|---|---|---|---|\n"
+            text += "".join(f"| {r.image} | {r.platform} | {r.python} | {'yes' if r.ok else 'NO'} |\n"
+                            for r in resolve)
+            for r in resolve:
+                if not r.ok:
+                    text += f"\n### {r.image} ({r.platform})\n\n```\n{r.detail}\n```\n"
+    atomic_write(Path(path).resolve(), text.encode("utf-8"))
