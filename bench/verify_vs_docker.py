@@ -72,8 +72,10 @@ def peer(root: Path, secrets) -> float:
 
 def aligner(root: Path, jobs: int) -> float:
     started = time.perf_counter()
-    subprocess.run(["aligner", "verify", "--build", "--no-cache", "--host-secrets", "--jobs", str(jobs)], cwd=root,
-                   check=True, capture_output=True)
+    out = subprocess.run(["aligner", "verify", "--build", "--no-cache", "--host-secrets", "--jobs", str(jobs)],
+                         cwd=root, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"aligner verify failed:\n{out.stdout}\n{out.stderr}")
     return time.perf_counter() - started
 
 

@@ -185,3 +185,13 @@ def test_no_engine_is_a_clear_error_naming_docker_host(locked_repo):
     out = subprocess.run([aligner_exe(), "verify", "--build"], cwd=locked_repo, capture_output=True, text=True,
                          env=env, timeout=120)
     assert out.returncode == 2 and "no-such-docker-cli" in out.stderr
+
+
+def test_the_bake_builder_needs_buildx(locked_repo, tmp_path):
+    repo = clone(locked_repo, tmp_path)
+    has_buildx = docker("buildx", "version").returncode == 0
+    out, data = verify(repo, "--builder", "bake")
+    if has_buildx:  # a machine with buildx bakes the same images, and the probes agree
+        assert out.returncode == 0 and data["ok"] is True
+    else:
+        assert out.returncode == 2 and "`docker buildx` is not installed" in out.stderr

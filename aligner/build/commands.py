@@ -207,11 +207,11 @@ def _build(args, cfg, report: dict) -> bool:
     secrets = verify.Secrets(sources, args.secret)
     console = Console(stderr=True)
     try:
-        status = _progress(console)
-        if args.builder == "bake":
-            results = verify.run_bake(engine, targets, cfg.root, logs, secrets.args, status)
-        else:
-            results = verify.run(engine, targets, cfg.root, logs, args.jobs, secrets.args, status, args.no_cache)
+        with _Progress(console) as status:
+            if args.builder == "bake":
+                results = verify.run_bake(engine, targets, cfg.root, logs, secrets.args, status)
+            else:
+                results = verify.run(engine, targets, cfg.root, logs, args.jobs, secrets.args, status, args.no_cache)
     finally:
         secrets.close()
     show.text(results, Console(file=sys.stdout, width=max(100, Console().width)))
@@ -220,11 +220,39 @@ def _build(args, cfg, report: dict) -> bool:
     return not all(r.ok for r in results)
 
 
-def _progress(console):
-    """One line per change of an image's state: plain lines survive CI logs and pipes."""
-    def status(t, text: str) -> None:
-        console.print(f"[bold]{t.image}[/] ({t.platform}): {text}", highlight=False)
-    return status
+class _Progress:
+    """Live progress: a rich table of image states on a terminal; one plain line per change
+    elsewhere (CI logs, pipes)."""
+
+    def __init__(self, console):
+        self.console, self.states, self.live = console, {}, None
+
+    def __enter__(self):
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(self._table(), console=self.console, transient=True, refresh_per_second=4)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.live:
+            self.live.__exit__(*exc)
+
+    def _table(self):
+        from rich.table import Table
+
+        table = Table(show_header=False, box=None)
+        for (image, plat), text in self.states.items():
+            table.add_row(f"[bold]{image}[/]", plat, text)
+        return table
+
+    def __call__(self, t, text: str) -> None:
+        self.states[(t.image, t.platform)] = text
+        if self.live:
+            self.live.update(self._table())
+        else:
+            self.console.print(f"[bold]{t.image}[/] ({t.platform}): {text}", highlight=False)
 
 
 def _write_report(path: str, report: dict) -> None:
