@@ -361,9 +361,7 @@ def _cmd_rules_refresh(args: argparse.Namespace) -> int:
 
 
 def _outcome(args: argparse.Namespace, upgrade=frozenset()):
-    from pathlib import Path
-
-    from aligner import config, lock
+    from aligner import lock
     from aligner.components import catalog
     from aligner.snapshot import Snapshot
 
@@ -463,9 +461,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     import os
-    from pathlib import Path
 
-    from aligner import config
     from aligner.check import output
     from aligner.check.engine import Settings, run
     from aligner.check.model import docs, rank
@@ -505,7 +501,7 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from aligner import config, fix, fixreport, lock
+    from aligner import fix, fixreport, lock
     from aligner.components import catalog
     from aligner.httpcache import atomic_write
     from aligner.snapshot import Snapshot

@@ -136,20 +136,24 @@ class Provider:
         comp = self.cat.components[component]
         return self.snap.releases(comp.index[0]) if comp.index else []
 
+    def only_value(self, component: str) -> Tuple[bool, Optional[Current]]:
+        """(True, value) for a component whose one candidate is a value the image gives: its Python
+        and CUDA, and a repo's own component (its pin is its release); (False, None) otherwise."""
+        if component in SYNTHETIC:
+            return True, self.p.python if component == "python" else self.p.cuda
+        if self.cat.components[component].versions == "pinned":
+            return True, self.p.current.get(component)
+        return False, None
+
     def candidates(self, component: str, specifiers: Iterable[SpecifierSet]) -> List[Candidate]:
         specifiers = list(specifiers)
-        if component in SYNTHETIC:
-            cur = self.p.python if component == "python" else self.p.cuda
+        fixed, cur = self.only_value(component)
+        if fixed:
             if cur is None:
                 return []
             v = Version(cur.version)
             return [Candidate(component, v)] if all(s.contains(v, prereleases=True) for s in specifiers) else []
         current = self.p.current.get(component)
-        if self.cat.components[component].versions == "pinned":  # a repo's own component: its pin is the release
-            if current is None:
-                return []
-            v = Version(current.version)
-            return [Candidate(component, v)] if all(s.contains(v, prereleases=True) for s in specifiers) else []
         allow_pre = any(s.prereleases for s in specifiers) or bool(current and Version(current.version).is_prerelease)
         exact = any(str(s).startswith("==") for s in specifiers)
         out = []
@@ -269,11 +273,10 @@ def explain_conflict(provider: Provider, causes) -> List[str]:
 
 
 def _why_none(provider: Provider, component: str, specs: List[SpecifierSet]) -> List[str]:
-    if component in SYNTHETIC:
-        cur = provider.p.python if component == "python" else provider.p.cuda
+    fixed, cur = provider.only_value(component)
+    if fixed and component in SYNTHETIC:
         return [f"the image's {component} is {cur.version} ({cur.source})"] if cur else []
-    if provider.cat.components[component].versions == "pinned":
-        cur = provider.p.current.get(component)
+    if fixed:
         return [f"{cur.source} pins {component} {cur.version}, the only version of a repo's own component"] if cur else []
     out = []
     matching = [r for r in provider.releases(component)

@@ -93,6 +93,15 @@ def torch_cuda(version: str) -> Optional[str]:
     return normalise(m.group(1), "cuda") if m else None
 
 
+def runtime_cuda(requirement) -> Optional[str]:
+    """The CUDA (major.minor) a wheel was built for, from its exact `nvidia-cuda-runtime-cuNN==X`
+    requirement (a packaging Requirement), if that is what it is."""
+    spec = list(requirement.specifier)
+    if requirement.name.lower().startswith("nvidia-cuda-runtime-cu") and spec and spec[0].operator == "==":
+        return cuda_minor(spec[0].version)
+    return None
+
+
 def exact_version(specifier) -> Optional[str]:
     """The version of a specifier set that is exactly one `==X`, else None."""
     items = list(specifier)

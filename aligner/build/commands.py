@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import List
@@ -100,17 +99,15 @@ def _targets(args, cfg, platforms=None):
         raise InputError(display(str(path)), None, "no lock: run `aligner lock` first")
     data = lock.read(path)
     contexts = {name: img.context for name, img in cfg.images.items()}
-    if getattr(args, "_stale_said", None) is None:
-        args._stale_said = True
-        recorded = data.get("meta", {}).get("inputs")
-        upstream_sha = (data.get("meta", {}).get("upstream") or {}).get("sha256")
-        if recorded != lock.inputs_hash(cfg, upstream_sha):
-            print(f"note: {display(str(path))} is stale (its Dockerfiles or config changed since `aligner lock`); "
-                  "verifying it as written", file=sys.stderr)
+    recorded = data.get("meta", {}).get("inputs")
+    upstream_sha = (data.get("meta", {}).get("upstream") or {}).get("sha256")
+    if recorded != lock.inputs_hash(cfg, upstream_sha):
+        print(f"note: {display(str(path))} is stale (its Dockerfiles or config changed since `aligner lock`); "
+              "verifying it as written", file=sys.stderr)
     bad = [p for p in (platforms or []) if p not in KNOWN_PLATFORMS]
     if bad:
         raise InputError("--platform", None, f"unknown platform {bad[0]!r} (known: {', '.join(sorted(KNOWN_PLATFORMS))})")
-    return data, plan.targets(data, cfg.root, catalog(), contexts, args.images, platforms,
+    return plan.targets(data, cfg.root, catalog(), contexts, args.images, platforms,
                               _pairs(args.build_arg, "--build-arg"), display(str(path)))
 
 
@@ -120,7 +117,7 @@ def cmd_bake(args) -> int:
     from aligner.httpcache import atomic_write
 
     cfg = _load_config(args)
-    _, targets = _targets(args, cfg)
+    targets = _targets(args, cfg)
     text = bake.dumps(targets)
     if args.print:
         sys.stdout.write(text)
@@ -140,31 +137,31 @@ def cmd_verify(args) -> int:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_ERROR
     cfg = _load_config(args)
+    targets = _targets(args, cfg, args.platform)  # every image and platform of the lock (or --platform)
     both = not (args.build or args.resolve)
     report: dict = {}
     failed = False
     if args.resolve or both:
-        failed |= _resolve(args, cfg, report)
+        failed |= _resolve(args, targets, report)
     if args.build or both:
-        failed |= _build(args, cfg, report)
+        failed |= _build(args, cfg, targets, report)
     if args.report:
         _write_report(args.report, report)
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def _resolve(args, cfg, report: dict) -> bool:
+def _resolve(args, targets, report: dict) -> bool:
     from aligner import indexurl
     from aligner.build import uvcheck
     from aligner.components import catalog
     from aligner.errors import InputError
 
-    data, targets = _targets(args, cfg, args.platform)
     index, _ = indexurl.resolve()
+    cat, cert = catalog(), indexurl.cert()
     results = []
     for t in targets:
         try:
-            res = uvcheck.resolve(t.image, t.platform, t.locked, catalog(), index, args.glibc, indexurl.cert(),
-                                  no_build=args.no_build)
+            res = uvcheck.resolve(t.image, t.platform, t.locked, cat, index, args.glibc, cert, no_build=args.no_build)
         except uvcheck.UvError as exc:
             raise InputError("--resolve", None, str(exc)) from None
         results.append(res)
@@ -182,7 +179,7 @@ def _resolve(args, cfg, report: dict) -> bool:
     return bool(bad)
 
 
-def _build(args, cfg, report: dict) -> bool:
+def _build(args, cfg, targets, report: dict) -> bool:
     import tempfile
 
     from rich.console import Console
@@ -196,7 +193,6 @@ def _build(args, cfg, report: dict) -> bool:
         engine = docker.find(args.docker, need_buildx=args.builder == "bake")
     except docker.EngineError as exc:
         raise InputError("docker", None, str(exc)) from None
-    _, targets = _targets(args, cfg, args.platform)
     if not args.platform:  # this host's platform, where the image lists it; else the image's first
         by_image = {}
         for t in targets:
@@ -256,24 +252,9 @@ class _Progress:
 
 
 def _write_report(path: str, report: dict) -> None:
-    import json
-
     from aligner.build import report as show
     from aligner.httpcache import atomic_write
 
     build, resolve = report.get("build", []), report.get("resolve", [])
-    if path.endswith(".json"):
-        body = json.loads(show.to_json(build)) if build else {"version": 1}
-        body["resolve"] = [r.to_json() for r in resolve]
-        body["ok"] = all(r.ok for r in build) and all(r.ok for r in resolve)
-        text = json.dumps(body, indent=2) + "\n"
-    else:
-        text = show.markdown(build) if build else "# aligner verify\n"
-        if resolve:
-            text += "\n## resolve (uv)\n\n| image | platform | python | installs together |\n|---|---|---|---|\n"
-            text += "".join(f"| {r.image} | {r.platform} | {r.python} | {'yes' if r.ok else 'NO'} |\n"
-                            for r in resolve)
-            for r in resolve:
-                if not r.ok:
-                    text += f"\n### {r.image} ({r.platform})\n\n```\n{r.detail}\n```\n"
+    text = show.to_json(build, resolve) if path.endswith(".json") else show.markdown(build, resolve)
     atomic_write(Path(path).resolve(), text.encode("utf-8"))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from aligner import versions
@@ -28,9 +28,9 @@ def same(component: str, locked: str, found: str) -> bool:
     """Python and CUDA agree on the parts both give (3.12 ~ 3.12.3; nvcc says only 12.8);
     Python packages agree on the public version (a +cu128 build label does not count)."""
     if component in ("python", "cuda"):
-        a = versions.normalise(locked, "cuda" if component == "cuda" else "pep440") or locked
-        b = versions.normalise(found, "cuda" if component == "cuda" else "pep440") or found
-        pa, pb = a.split("."), b.split(".")
+        scheme = "cuda" if component == "cuda" else "pep440"
+        pa = (versions.normalise(locked, scheme) or locked).split(".")
+        pb = (versions.normalise(found, scheme) or found).split(".")
         n = min(len(pa), len(pb))
         return pa[:n] == pb[:n]
     try:
@@ -39,13 +39,19 @@ def same(component: str, locked: str, found: str) -> bool:
         return locked == found
 
 
-def torch_cuda(found: dict) -> Optional[str]:
-    """The CUDA a torch build was made for, from its version label or its CUDA runtime requirement."""
-    label = found.get("cuda") or ""
-    m = re.fullmatch(r"cu(\d{2,3})", label) or re.search(r"==\s*(\d+\.\d+)", label)
-    if not m:
-        return None
-    return versions.normalise(m.group(1), "cuda") if label.startswith("cu") else m.group(1)
+def torch_cuda(found: str, runtime: Optional[str]) -> Tuple[Optional[str], str]:
+    """(the CUDA a torch build was made for, what says so): its version label (2.8.0+cu128), else
+    the CUDA runtime wheel it requires (the probe's `cuda`)."""
+    try:
+        label = versions.torch_cuda(found)
+    except InvalidVersion:
+        label = None
+    if label:
+        return label, Version(found).local
+    try:
+        return (versions.runtime_cuda(Requirement(runtime)) if runtime else None), runtime or ""
+    except InvalidRequirement:
+        return None, runtime
 
 
 def rows(locked: Dict[str, str], probed: Dict[str, dict], probes: List[dict]) -> List[Row]:
@@ -60,9 +66,9 @@ def rows(locked: Dict[str, str], probed: Dict[str, dict], probes: List[dict]) ->
         found = got.get("found")
         out.append(Row(comp, want, found, bool(found) and same(comp, want, found), got.get("how", "")))
         if comp == "torch" and found and "cuda" in locked:
-            built = torch_cuda(got)
+            built, label = torch_cuda(found, got.get("cuda"))
             if built:
-                out.append(_torch_fit(built, locked["cuda"], got.get("cuda", "")))
+                out.append(_torch_fit(built, locked["cuda"], label))
     return out
 
 

@@ -123,24 +123,29 @@ def targets(lock_data: dict, root: Path, cat: Catalog, contexts: Dict[str, str],
         files = list(img.get("dockerfiles") or [])
         if not files:
             raise InputError(str(root), None, f"image {name!r} has no dockerfiles in the lock; run `aligner lock`")
+        # what each Dockerfile takes from the lock, and the FROM ARGs of a later one: the same on every platform
+        files_args = [lock_args(str(root / rel), locked, cat) for rel in files]
+        refs = [None] + [base_refs(str(root / rel), cat) for rel in files[1:]]
+        for i, ref in enumerate(refs[1:], 1):
+            if ref[0] is None:
+                raise InputError(str(root / files[i]), ref[2], f"FROM names its image literally, so verify cannot "
+                                                               f"build it on {files[i - 1]}: take the image from an "
+                                                               f"ARG (FROM ${{BASE_IMAGE}})")
+        probes = probes_for(locked, cat)
         for plat in platforms or img.get("platforms") or ["linux/amd64"]:
             arch = plat.split("/")[-1]
             steps: List[Step] = []
             for i, rel in enumerate(files):
-                path = str(root / rel)
                 last = i == len(files) - 1
                 tag = f"aligner-verify/{_slug(name)}:{arch}" if last else f"aligner-verify/{_slug(name)}-{i}:{arch}"
-                args = lock_args(path, locked, cat)
+                args = dict(files_args[i])
                 base_args: Dict[str, str] = {}
                 if steps:
-                    image_arg, tag_arg, line = base_refs(path, cat)
-                    if image_arg is None:
-                        raise InputError(path, line, f"FROM names its image literally, so verify cannot build it on "
-                                                     f"{files[i - 1]}: take the image from an ARG (FROM ${{BASE_IMAGE}})")
+                    image_arg, tag_arg, _line = refs[i]
                     repo, _, ref = steps[-1].tag.rpartition(":")
                     base_args = {image_arg: steps[-1].tag} if tag_arg is None else {image_arg: repo, tag_arg: ref}
                 args.update(overrides or {})
                 args.update(base_args)
                 steps.append(Step(rel, tag, args, base_args))
-            out.append(Target(name, plat, contexts.get(name, "."), steps, locked, probes_for(locked, cat)))
+            out.append(Target(name, plat, contexts.get(name, "."), steps, locked, probes))
     return out

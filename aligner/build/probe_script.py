@@ -25,11 +25,8 @@ def distribution(names):
         except metadata.PackageNotFoundError:
             continue
         out = {"found": dist.version, "how": "importlib.metadata " + name}
-        local = dist.version.partition("+")[2]
         runtime = [r for r in (dist.requires or []) if r.lower().startswith("nvidia-cuda-runtime")]
-        if local.startswith("cu"):
-            out["cuda"] = local
-        elif runtime:
+        if runtime:  # which CUDA a torch wheel was built for, when its version has no +cuNNN label
             out["cuda"] = runtime[0]
         return out
     return {"found": None, "how": "no distribution " + " or ".join(names)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import List
+from typing import List, Sequence
 
 from aligner.build.verify import Result
 from aligner.paths import display
@@ -47,8 +47,10 @@ def text(results: List[Result], console) -> None:
     console.print(summary(results), markup=False, highlight=False)
 
 
-def markdown(results: List[Result]) -> str:
-    out = ["# aligner verify", "", summary(results), ""]
+def markdown(results: List[Result], resolved: Sequence = ()) -> str:
+    out = ["# aligner verify", ""]
+    if results:
+        out += [summary(results), ""]
     for r in results:
         t = r.target
         out += [f"## {t.image} ({t.platform})", ""]
@@ -58,12 +60,23 @@ def markdown(results: List[Result]) -> str:
         out += ["| component | locked | found | ok |", "|---|---|---|---|"]
         out += [f"| {row.component} | {row.locked} | {row.found or '-'} | {MARK[row.ok]} |" for row in r.rows]
         out.append("")
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n" if results else "# aligner verify\n"
+    if resolved:
+        text += "\n## resolve (uv)\n\n| image | platform | python | installs together |\n|---|---|---|---|\n"
+        text += "".join(f"| {r.image} | {r.platform} | {r.python} | {'yes' if r.ok else 'NO'} |\n" for r in resolved)
+        for r in resolved:
+            if not r.ok:
+                text += f"\n### {r.image} ({r.platform})\n\n```\n{r.detail}\n```\n"
+    return text
 
 
-def to_json(results: List[Result]) -> str:
-    return json.dumps({"version": 1, "ok": all(r.ok for r in results), "images": [
-        {"image": r.target.image, "platform": r.target.platform, "tag": r.target.tag, "ok": r.ok, "error": r.error,
-         "log": display(r.log or "") if r.log else None, "seconds": round(r.seconds, 1),
-         "build_args": [s.args for s in r.target.steps],
-         "rows": [row.to_json() for row in r.rows]} for r in results]}, indent=2) + "\n"
+def to_json(results: List[Result], resolved: Sequence = ()) -> str:
+    body = {"version": 1, "ok": all(r.ok for r in results) and all(r.ok for r in resolved)}
+    if results:
+        body["images"] = [
+            {"image": r.target.image, "platform": r.target.platform, "tag": r.target.tag, "ok": r.ok, "error": r.error,
+             "log": display(r.log or "") if r.log else None, "seconds": round(r.seconds, 1),
+             "build_args": [s.args for s in r.target.steps],
+             "rows": [row.to_json() for row in r.rows]} for r in results]
+    body["resolve"] = [r.to_json() for r in resolved]
+    return json.dumps(body, indent=2) + "\n"

@@ -21,7 +21,7 @@ from aligner.dockerfile import Pin
 from aligner.markers import applies, environments
 from aligner.rewrite import render
 from aligner.snapshot import SnapRelease, Snapshot
-from aligner.versions import cuda_minor, cuda_tuple, exact_version, torch_cuda
+from aligner.versions import cuda_minor, cuda_tuple, exact_version, runtime_cuda, torch_cuda
 
 RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
 
@@ -192,12 +192,10 @@ def _torch_cuda(ctx: Context, img: Image):
             return local, pin, f"torch {version}"
         rel = ctx.release("torch", version)
         for req in rel.requirements() if rel and rel.requires_dist else ():
-            name = req.name.lower()
-            if name.startswith("nvidia-cuda-runtime-cu"):
-                spec = list(req.specifier)
-                if spec and spec[0].operator == "==":
-                    via = "" if pin.component == "torch" else f" (as {pin.component} {pin.version} requires)"
-                    return cuda_minor(spec[0].version), pin, f"torch {version}{via}, whose wheels need {req.name}{req.specifier}"
+            wheel = runtime_cuda(req)
+            if wheel:
+                via = "" if pin.component == "torch" else f" (as {pin.component} {pin.version} requires)"
+                return wheel, pin, f"torch {version}{via}, whose wheels need {req.name}{req.specifier}"
     return None
 
 
