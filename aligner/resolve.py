@@ -11,7 +11,6 @@ that carry where they came from.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
@@ -23,9 +22,9 @@ from packaging.version import Version
 from aligner.components import Catalog
 from aligner.markers import applies, environments
 from aligner.snapshot import SnapRelease, Snapshot
+from aligner.versions import runtime_major
 
 SYNTHETIC = ("python", "cuda")  # components whose only candidate is the image's own value
-_CUDA_RUNTIME = re.compile(r"nvidia-cuda-runtime-cu(\d+)")
 
 
 @dataclass(frozen=True)
@@ -200,9 +199,8 @@ class Provider:
                 if not self._applies(req.marker):
                     continue
                 src = who
-            runtime = _CUDA_RUNTIME.fullmatch(req.name.lower())
-            if runtime and self.p.cuda:
-                major = runtime.group(1)
+            major = runtime_major(req)
+            if major and self.p.cuda:
                 out.append(Constraint("cuda", SpecifierSet(f"=={major}.*"), frozenset(), src,
                                       f"CUDA {major}.x (its wheels need {req})"))
                 continue

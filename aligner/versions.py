@@ -93,13 +93,29 @@ def torch_cuda(version: str) -> Optional[str]:
     return normalise(m.group(1), "cuda") if m else None
 
 
+# The wheels a torch build requires for its CUDA runtime: nvidia-cuda-runtime-cu12==12.8.90
+# up to torch 2.10, cuda-toolkit[cudart,...]==13.0.3 from 2.11 (and the plain nvidia-cuda-runtime).
+_RUNTIME = re.compile(r"nvidia-cuda-runtime(?:-cu(\d+))?|cuda-toolkit")
+
+
 def runtime_cuda(requirement) -> Optional[str]:
-    """The CUDA (major.minor) a wheel was built for, from its exact `nvidia-cuda-runtime-cuNN==X`
-    requirement (a packaging Requirement), if that is what it is."""
-    spec = list(requirement.specifier)
-    if requirement.name.lower().startswith("nvidia-cuda-runtime-cu") and spec and spec[0].operator == "==":
-        return cuda_minor(spec[0].version)
-    return None
+    """The CUDA (major.minor) a wheel was built for, from its exact CUDA runtime requirement
+    (a packaging Requirement), if that is what it is."""
+    if not _RUNTIME.fullmatch(requirement.name.lower().replace("_", "-")):
+        return None
+    version = exact_version(requirement.specifier)
+    return cuda_minor(version) if version else None
+
+
+def runtime_major(requirement) -> Optional[str]:
+    """The CUDA major a CUDA runtime requirement asks for: from its -cuNN name, else its exact version."""
+    m = _RUNTIME.fullmatch(requirement.name.lower().replace("_", "-"))
+    if not m:
+        return None
+    if m.group(1):
+        return m.group(1)
+    version = exact_version(requirement.specifier)
+    return version.split(".")[0] if version else None
 
 
 def exact_version(specifier) -> Optional[str]:

@@ -25,7 +25,7 @@ def distribution(names):
         except metadata.PackageNotFoundError:
             continue
         out = {"found": dist.version, "how": "importlib.metadata " + name}
-        runtime = [r for r in (dist.requires or []) if r.lower().startswith("nvidia-cuda-runtime")]
+        runtime = [r for r in (dist.requires or []) if r.lower().startswith(("nvidia-cuda-runtime", "cuda-toolkit"))]
         if runtime:  # which CUDA a torch wheel was built for, when its version has no +cuNNN label
             out["cuda"] = runtime[0]
         return out
