@@ -1,7 +1,8 @@
 """`[tool.aligner]` in pyproject.toml, or an aligner.toml: what the repo's images are.
 
     [tool.aligner]
-    upstream = "https://…/pyproject.toml"      # or a path, relative to the config file
+    upstream = "https://…/pyproject.toml"      # or a path, relative to the config file,
+                                               # or a release: "ai-dynamo==1.6.1" (its metadata)
     dockerfiles = ["dockerfiles/**/Dockerfile*"]
     lock = "lock/aligner.lock"
     platforms = ["linux/amd64", "linux/arm64"]
@@ -74,7 +75,9 @@ class Config:
         return self.root / self.lock
 
     def upstream_source(self) -> Optional[str]:
-        if self.upstream is None or "://" in self.upstream:
+        from aligner.upstream import is_release
+
+        if self.upstream is None or "://" in self.upstream or is_release(self.upstream):
             return self.upstream
         return str(self.root / self.upstream)
 

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 
 from aligner import _toml
 
-FILES = ("ngc", "cuda", "gpus")
+FILES = ("ngc", "cuda", "gpus", "os")
 
 
 class FactsError(Exception):
@@ -53,6 +53,23 @@ def table(key: str) -> List[dict]:
 def ngc_row(component: str, release: str) -> Optional[dict]:
     """The rules/ngc.toml row of an NGC container release (component ngc-pytorch, ngc-tritonserver, ...)."""
     return next((r for r in table("ngc." + component[len("ngc-"):]) if r.get("release") == release), None)
+
+
+def os_of(image: str) -> Optional[dict]:
+    """The rules/os.toml row of the OS an image's tag names (`...-ubuntu24.04`, `python:3.12-bookworm`)."""
+    import re
+
+    last = image.rpartition("/")[2].lower()
+    repo, _, tag = last.partition(":")
+    for row in table("os.os"):
+        if repo in (row["name"], *row.get("aliases", [])) and (tag == row["version"] or tag == row.get("codename")):
+            return row  # ubuntu:24.04, debian:bookworm
+        for name in (row["name"], *row.get("aliases", [])):
+            if re.search(rf"(?:^|[-_.]){re.escape(name)}{re.escape(row['version'])}(?:$|[-_.])", tag):
+                return row
+        if row.get("codename") and re.search(rf"(?:^|[-_.]){row['codename']}(?:$|[-_.])", tag):
+            return row
+    return None
 
 
 def gpu(name: str) -> Optional[dict]:

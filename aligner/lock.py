@@ -106,7 +106,10 @@ def render(cfg: Config, locked: List[LockedImage], upstream_source: Optional[str
     out = ["# Written by `aligner lock`; do not edit. Every version has its reason under [image.why].",
            f"version = {FORMAT}", "", "[meta]", f"generated-by = {q('aligner ' + __version__)}", f"inputs = {q(inputs)}"]
     if upstream_source:
-        src = upstream_source if "://" in upstream_source else os.path.relpath(upstream_source, cfg.root)
+        from aligner.upstream import is_release
+
+        keep = "://" in upstream_source or is_release(upstream_source)
+        src = upstream_source if keep else os.path.relpath(upstream_source, cfg.root)
         out.append(f"upstream = {{ source = {q(src)}, sha256 = {q(upstream_sha)} }}")
     for li in sorted(locked, key=lambda l: l.input.config.name):
         img = li.input.config

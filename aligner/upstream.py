@@ -1,12 +1,17 @@
 """Read an upstream pyproject.toml (Dynamo's is the model) into constraints per extra.
 
-From a path or an https URL. Bad TOML, a missing file, a 404, a redirect loop
-or an oversize body give one clear error; nothing partial is ever used.
+From a path, an https URL, or a release `NAME==VERSION` (ai-dynamo==1.6.1): its
+Requires-Dist and Requires-Python, which its build wrote from its pyproject, as
+recorded in the snapshot, so that it works offline. Bad TOML, a missing file, a
+404, a redirect loop or an oversize body give one clear error; nothing partial
+is ever used.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +24,8 @@ from aligner import _toml
 from aligner.errors import InputError
 
 MAX_BYTES = 4 * 1024 * 1024
+_RELEASE = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==([0-9][0-9A-Za-z.+!-]*)")
+_EXTRA = re.compile(r"""^extra\s*==\s*(['"])([^'"]+)\1$""")
 
 
 @dataclass
@@ -53,11 +60,47 @@ class Upstream:
         return out
 
     def location(self, extra: Optional[str]) -> str:
-        where = Path(self.source).name if "://" not in self.source else self.source
+        if is_release(self.source):
+            where = f"{self.name} {self.version} metadata"
+        else:
+            where = Path(self.source).name if "://" not in self.source else self.source
         return f"upstream {where}" + (f", extra {extra}" if extra else "")
 
 
+def is_release(source: str) -> bool:
+    """`NAME==VERSION`: a release's metadata, not a file or a URL."""
+    return "://" not in source and bool(_RELEASE.fullmatch(source))
+
+
+def from_release(source: str, snap=None) -> Upstream:
+    """The upstream a release's metadata in the snapshot says: the dependencies its pyproject declared,
+    extras from their `extra == "X"` markers."""
+    from aligner.snapshot import Snapshot
+
+    name, version = _RELEASE.fullmatch(source).groups()
+    rel = (snap or Snapshot.load()).release(name, version)
+    if rel is None or rel.requires_dist is None:
+        raise InputError(source, None, f"{name} {version} is not in the snapshot (rules/snapshot/{name}.json): "
+                                       f"run `aligner rules refresh --project {name}`, or give a pyproject path or URL")
+    core, extras = [], {}
+    for req in rel.requirements():
+        req = Requirement(str(req))  # a copy: the snapshot's parsed requirements are shared
+        m = _EXTRA.match(str(req.marker)) if req.marker is not None else None
+        if req.marker is not None and "extra" in str(req.marker) and not m:
+            raise InputError(source, None, f"cannot tell the extra of {req} (an extra with other conditions)")
+        if m:
+            req.marker = None
+            extras.setdefault(m.group(2), []).append(req)
+        else:
+            core.append(req)
+    record = {"requires-dist": list(rel.requires_dist), "requires-python": rel.requires_python}
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+    return Upstream(source, digest, name, rel.version, rel.requires_python, core, dict(sorted(extras.items())))
+
+
 def load(source: str, allow_insecure: bool = False, session=None) -> Upstream:
+    if is_release(source):
+        return from_release(source)
     data = _read(source, allow_insecure, session)
     up = parse(source, data)
     if "://" in source:  # kept so that `aligner check` can work offline afterwards
@@ -68,7 +111,7 @@ def load(source: str, allow_insecure: bool = False, session=None) -> Upstream:
 
 
 def load_cached(source: str) -> Optional[Upstream]:
-    """The upstream from a path, or from the cache for a URL; never the network."""
+    """The upstream from a path or a release, or from the cache for a URL; never the network."""
     if "://" not in source:
         return load(source)
     from aligner.httpcache import HttpCache

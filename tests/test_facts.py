@@ -1,6 +1,7 @@
 """Static fact tables: every row names the document it was read from."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,20 @@ def test_gpu_and_cuda_tables_say_what_the_issues_rely_on():
     assert not arch["12.8"]["family-specific"] and arch["12.9"]["family-specific"]  # `f` targets arrive in 12.9
     drivers = [r["cuda"] for r in facts.table("cuda.driver")]
     assert drivers == sorted(drivers, key=lambda v: tuple(map(int, v.split("."))))
+
+
+def test_the_os_of_a_base_image_tag_and_its_glibc():
+    """Every rules/os.toml row is found from the tag forms images use; the expected glibc is the row's own."""
+    from aligner import _toml
+    from aligner.facts import os_of
+
+    rows = _toml.loads((Path(__file__).resolve().parent.parent / "rules" / "os.toml").read_text())["os"]
+    for row in rows:
+        for name in (row["name"], *row.get("aliases", [])):
+            assert os_of(f"nvidia/cuda:13.0.2-devel-{name}{row['version']}")["glibc"] == row["glibc"]
+        if row.get("codename"):
+            assert os_of(f"python:3.12-slim-{row['codename']}")["glibc"] == row["glibc"]
+            assert os_of(f"{row['name']}:{row['codename']}")["glibc"] == row["glibc"]
+        assert os_of(f"{row['name']}:{row['version']}")["glibc"] == row["glibc"]
+    assert os_of("nvidia/pytorch:25.06-py3") is None and os_of("dynamo-base") is None
+    assert os_of("nvidia/cuda:12.8.1-devel-ubuntu24.041") is None

@@ -99,3 +99,49 @@ def test_url_reads_with_allow_insecure_and_refuses_plain_http_otherwise(server):
 def test_url_faults(server, path, message):
     with pytest.raises(InputError, match=message):
         upstream.load(server.url + path, allow_insecure=True)
+
+
+def snapshot_release(project, version=None):
+    import json
+
+    from aligner.snapshot import default_dir
+    from packaging.version import Version
+
+    releases = json.loads((default_dir() / f"{project}.json").read_text())["releases"]
+    if version is None:
+        return max((r for r in releases if not Version(r["version"]).is_prerelease), key=lambda r: Version(r["version"]))
+    return next(r for r in releases if r["version"] == version)
+
+
+def test_a_release_as_upstream_reads_its_metadata_from_the_snapshot():
+    rel = snapshot_release("ai-dynamo")
+    up = upstream.load(f"ai-dynamo=={rel['version']}")
+    assert (up.name, up.version, up.requires_python) == ("ai-dynamo", rel["version"], rel["requires-python"])
+    # what the metadata says, read here by splitting each line at its `; extra == "X"` marker
+    want = {}
+    for line in rel["requires-dist"]:
+        m = re.fullmatch(r'(.*?); extra == "([^"]+)"', line)
+        want.setdefault(m.group(2) if m else None, set()).add(m.group(1) if m else line)
+    assert sorted(up.extras) == sorted(k for k in want if k)
+    for extra in up.extras:
+        got = {str(r) for r in up.requirements(extra)}
+        assert got == want[extra] | want.get(None, set()), extra
+    assert "ai-dynamo" in up.location("vllm") and rel["version"] in up.location("vllm")
+
+
+def test_a_release_missing_from_the_snapshot_is_a_clear_error():
+    with pytest.raises(InputError, match=r"ai-dynamo 0\.0\.1 is not in the snapshot.*rules refresh --project ai-dynamo"):
+        upstream.load("ai-dynamo==0.0.1")
+    assert not upstream.is_release("upstream/pyproject.toml") and not upstream.is_release("https://x/p.toml")
+
+
+def test_this_repo_follows_the_newest_dynamo_release_with_one_image_per_extra():
+    from aligner import config
+
+    cfg = config.load(Path(__file__).resolve().parent.parent / "pyproject.toml")
+    rel = snapshot_release("ai-dynamo")
+    assert cfg.upstream == f"ai-dynamo=={rel['version']}"
+    extras = {m.group(1) for line in rel["requires-dist"] for m in [re.search(r'extra == "([^"]+)"', line)] if m}
+    assert sorted(i.extra for i in cfg.images.values()) == sorted(extras)
+    assert all(set(i.platforms) == {"linux/amd64", "linux/arm64"} and set(i.gpus) == {"H100", "GB10"}
+               for i in cfg.images.values())

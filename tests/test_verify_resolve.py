@@ -28,11 +28,32 @@ def test_this_repos_lock_resolves_for_both_platforms(tmp_path):
     assert out.returncode == 0, out.stderr
     data = json.loads(report.read_text())
     assert data["ok"] is True
+    import tomllib
+
+    lock = tomllib.loads((ROOT / "lock" / "aligner.lock").read_text())
+    images = sorted(img["name"] for img in lock["image"])
+    assert len(images) == 3
     assert sorted((r["image"], r["platform"]) for r in data["resolve"]) == [
-        ("dynamo-vllm", "linux/amd64"), ("dynamo-vllm", "linux/arm64")]
-    lock = (ROOT / "lock" / "aligner.lock").read_text()
-    vllm = re.search(r'^vllm = "([^"]+)"$', lock, re.M)[1]
-    assert all(f"vllm=={vllm}" in r["requirements"] for r in data["resolve"])
+        (name, plat) for name in images for plat in ("linux/amd64", "linux/arm64")]
+    for img in lock["image"]:
+        for r in (r for r in data["resolve"] if r["image"] == img["name"]):
+            for engine in ("vllm", "sglang", "tensorrt-llm"):
+                if engine in img["pins"]:
+                    assert f"{engine}=={img['pins'][engine]}" in r["requirements"]
+    # Ubuntu 24.04's glibc, from rules/os.toml: the base image's tag says ubuntu24.04
+    noble = next(r for r in tomllib.loads((ROOT / "rules" / "os.toml").read_text())["os"]
+                 if (r["name"], r["version"]) == ("ubuntu", "24.04"))
+    assert "ubuntu24.04" in (ROOT / "dockerfiles" / "Dockerfile.base").read_text()
+    assert out.stderr.count(f"glibc {noble['glibc']}): ok") == 6
+
+
+def test_sglangs_wheels_need_the_images_glibc_not_manylinux_2_28():
+    """sglang's wheels carry a manylinux tag newer than 2_28 (what the index serves): with the glibc of
+    the base image's OS they install, with --glibc 2.28 uv finds none."""
+    out = aligner("verify", "--resolve", "--images", "dynamo-sglang", "--platform", "linux/amd64",
+                  "--glibc", "2.28", cwd=ROOT)
+    assert out.returncode == 1, out.stderr
+    assert "no wheels with a matching platform tag" in out.stderr and "sglang" in out.stderr
 
 
 def small_repo(tmp_path: Path) -> Path:
@@ -53,8 +74,9 @@ def test_a_small_real_lock_resolves(tmp_path):
     repo = small_repo(tmp_path)
     out = aligner("verify", "--resolve", cwd=repo)
     assert out.returncode == 0, out.stderr
-    assert "resolve small (linux/amd64, Python 3.12): ok" in out.stderr
-    assert "resolve small (linux/arm64, Python 3.12): ok" in out.stderr
+    # python:3.12-slim names no OS in rules/os.toml: manylinux_2_28
+    assert "resolve small (linux/amd64, Python 3.12, glibc 2.28): ok" in out.stderr
+    assert "resolve small (linux/arm64, Python 3.12, glibc 2.28): ok" in out.stderr
 
 
 def test_a_lock_that_cannot_resolve_fails_with_uvs_explanation(tmp_path):
@@ -66,16 +88,19 @@ def test_a_lock_that_cannot_resolve_fails_with_uvs_explanation(tmp_path):
     lock = repo / "lock" / "aligner.lock"
     text = lock.read_text()
     vllm = re.search(r'^vllm = "([^"]+)"$', text, re.M)[1]
+    assert text.rindex('name = "dynamo-vllm"') < text.index(f'vllm = "{vllm}"')
     snap = Snapshot.load()
     wanted = [str(r.specifier) for r in snap.release("vllm", vllm).requirements("torch")]
     assert len(wanted) == 1 and wanted[0].startswith("==")
     other = [r.version for r in snap.releases("torch") if f"=={r.version}" != wanted[0]
              and not Version(r.version).is_prerelease][-1]
-    lock.write_text(re.sub(r'^torch = "[^"]+"$', f'torch = "{other}"', text, count=1, flags=re.M))
+    head, sep, vllm_image = text.partition('name = "dynamo-vllm"')
+    lock.write_text(head + sep + re.sub(r'^torch = "[^"]+"$', f'torch = "{other}"', vllm_image, count=1, flags=re.M))
     report = tmp_path / "resolve.md"
-    out = aligner("verify", "--resolve", "--platform", "linux/amd64", "--report", str(report), cwd=repo)
+    out = aligner("verify", "--resolve", "--images", "dynamo-vllm", "--platform", "linux/amd64",
+                  "--report", str(report), cwd=repo)
     assert out.returncode == 1
-    assert "resolve dynamo-vllm (linux/amd64, Python 3.12): FAILS" in out.stderr
+    assert re.search(r"resolve dynamo-vllm \(linux/amd64, Python 3\.12, glibc [\d.]+\): FAILS", out.stderr)
     assert "No solution found" in out.stderr  # uv's own words ...
     assert f"vllm=={vllm}" in out.stderr and f"torch=={other}" in out.stderr  # ... about the two pins
     md = report.read_text()

@@ -55,8 +55,9 @@ def add(sub, config_arg) -> None:
     v.add_argument("--secret", action="append", default=[], metavar="SPEC",
                    help="pass a BuildKit secret, as `docker build --secret` takes it (id=ID,src=FILE)")
     v.add_argument("--host-secrets", action="store_true", help="pass the host's CA bundle and proxies as secrets")
-    v.add_argument("--glibc", default="2.28", metavar="X.Y",
-                   help="--resolve: the oldest glibc of the images' OS, for manylinux wheel tags (default 2.28)")
+    v.add_argument("--glibc", metavar="X.Y",
+                   help="--resolve: the glibc of the images' OS, for manylinux wheel tags (default: the OS their "
+                        "base image's tag names, from rules/os.toml, e.g. 2.39 for ubuntu24.04; else 2.28)")
     v.add_argument("--no-build", action="store_true",
                    help="--resolve: never build an sdist for its metadata (no package code runs here); a release "
                         "with no wheel then fails to resolve")
@@ -160,13 +161,14 @@ def _resolve(args, targets, report: dict) -> bool:
     cat, cert = catalog(), indexurl.cert()
     results = []
     for t in targets:
+        glibc = args.glibc or t.glibc
         try:
-            res = uvcheck.resolve(t.image, t.platform, t.locked, cat, index, args.glibc, cert, no_build=args.no_build)
+            res = uvcheck.resolve(t.image, t.platform, t.locked, cat, index, glibc, cert, no_build=args.no_build)
         except uvcheck.UvError as exc:
             raise InputError("--resolve", None, str(exc)) from None
         results.append(res)
         mark = "ok" if res.ok else "FAILS"
-        print(f"resolve {t.image} ({t.platform}, Python {res.python}): {mark}: {res.detail.splitlines()[0] if res.ok else ''}"
+        print(f"resolve {t.image} ({t.platform}, Python {res.python}, glibc {glibc}): {mark}: {res.detail.splitlines()[0] if res.ok else ''}"
               .rstrip(": "), file=sys.stderr)
         if not res.ok:
             print(f"  {' '.join(res.requirements)}", file=sys.stderr)

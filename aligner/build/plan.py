@@ -22,6 +22,8 @@ from aligner.dockerfile.reader import read_bytes
 from aligner.errors import InputError
 from aligner.rewrite import render, rewrite
 
+DEFAULT_GLIBC = "2.28"  # manylinux_2_28: what most CUDA wheels are built for
+
 _ARG_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}?")
 
 
@@ -41,6 +43,7 @@ class Target:
     steps: List[Step]
     locked: Dict[str, str]
     probes: List[dict]
+    glibc: str = DEFAULT_GLIBC  # of the base image's OS, for `verify --resolve`
 
     @property
     def name(self) -> str:
@@ -53,6 +56,11 @@ class Target:
 
 def lock_args(path: str, locked: Dict[str, str], cat: Catalog) -> Dict[str, str]:
     """ARG name -> value, for each ARG of the file that pins a locked component."""
+    return _locked_doc(path, locked, cat)[0]
+
+
+def _locked_doc(path: str, locked: Dict[str, str], cat: Catalog):
+    """(lock_args, the file as the lock's values make it)."""
     data = read_bytes(path)
     doc = read(path, data, cat)
     pins = [p for p in doc.pins if p.kind == "arg" and p.component in locked]
@@ -66,7 +74,16 @@ def lock_args(path: str, locked: Dict[str, str], cat: Catalog) -> Dict[str, str]
     for p in pins:  # `ARG VLLM_VERSION` with no default: the lock supplies it whole
         if p.name not in out and p.start is None:
             out[p.name] = render(p, locked[p.component])
-    return out
+    return out, new
+
+
+def glibc_of(doc) -> str:
+    """The glibc of the OS the file's first external base image names (rules/os.toml), else manylinux_2_28's."""
+    from aligner import facts
+
+    base = next((s.image for s in doc.stages if s.parent is None), "")
+    row = facts.os_of(base)
+    return row["glibc"] if row else DEFAULT_GLIBC
 
 
 def base_refs(path: str, cat: Catalog) -> Tuple[Optional[str], Optional[str], int]:
@@ -124,7 +141,8 @@ def targets(lock_data: dict, root: Path, cat: Catalog, contexts: Dict[str, str],
         if not files:
             raise InputError(str(root), None, f"image {name!r} has no dockerfiles in the lock; run `aligner lock`")
         # what each Dockerfile takes from the lock, and the FROM ARGs of a later one: the same on every platform
-        files_args = [lock_args(str(root / rel), locked, cat) for rel in files]
+        locked_docs = [_locked_doc(str(root / rel), locked, cat) for rel in files]
+        files_args = [args for args, _ in locked_docs]
         refs = [None] + [base_refs(str(root / rel), cat) for rel in files[1:]]
         for i, ref in enumerate(refs[1:], 1):
             if ref[0] is None:
@@ -147,5 +165,5 @@ def targets(lock_data: dict, root: Path, cat: Catalog, contexts: Dict[str, str],
                 args.update(overrides or {})
                 args.update(base_args)
                 steps.append(Step(rel, tag, args, base_args))
-            out.append(Target(name, plat, contexts.get(name, "."), steps, locked, probes))
+            out.append(Target(name, plat, contexts.get(name, "."), steps, locked, probes, glibc_of(locked_docs[0][1])))
     return out

@@ -89,7 +89,11 @@ def _key(cfg, data: Dict[str, bytes], codes: List[str]) -> str:
         except InputError:
             h.update(b"unreadable lock")  # _check reports it
     src = cfg.upstream_source()
-    if src and "://" not in src:
+    from aligner.upstream import is_release
+
+    if src and is_release(src):
+        h.update(src.encode())  # its metadata is in the snapshot, which the key already covers
+    elif src and "://" not in src:
         from aligner.paths import read_regular
 
         try:

@@ -342,10 +342,28 @@ def pinned_differently(ctx: Context) -> Iterator[Finding]:
                     yield ctx.find("AL009", pin.path, pin.line, pin.column,
                                    f"{comp} {pin.version} here, but {head.version} at {ctx.at(head)} in the same image")
             seen = first_in_repo.setdefault(comp, (img, head))
-            if seen[0] is not img and Version(seen[1].version) != Version(head.version):
+            if seen[0] is not img and Version(seen[1].version) != Version(head.version) \
+                    and not _upstream_differs(ctx, comp, seen[0], img):
                 yield ctx.find("AL009", head.path, head.line, head.column,
                                f"{comp} {head.version} here, but {seen[1].version} in image {seen[0].name} "
                                f"({ctx.at(seen[1])})", severity="warning")
+
+
+def _upstream_differs(ctx: Context, comp: str, a, b) -> bool:
+    """Whether the upstream itself pins `comp` differently for the extras of images a and b (Dynamo pins
+    one NIXL for vllm and another for sglang): then two images differing is no drift."""
+    up = ctx.upstream
+    if up is None or not (a.config and a.config.extra and b.config and b.config.extra):
+        return False
+
+    def pinned(img) -> Optional[str]:
+        if img.config.extra not in up.extras:
+            return None
+        found = [exact_version(r.specifier) for r in up.requirements(img.config.extra) if ctx.cat.by_pip(r.name) == comp]
+        return found[0] if found else None
+
+    pa, pb = pinned(a), pinned(b)
+    return pa is not None and pb is not None and Version(pa) != Version(pb)
 
 
 @rule("AL010")

@@ -1,0 +1,78 @@
+"""The console blocks of the examples' READMEs, replayed against the installed CLI.
+
+A README shows what a user sees in a block like
+
+    ```console
+    $ aligner check
+    Dockerfile.base:8:5: AL002 ...
+    ```
+
+Every such block of a README is run in order, in one temporary copy of the
+example (so that `fix --apply` changes what the next `check` sees), and its
+text must be exactly what the command prints. `$ cat FILE` shows a file the
+previous commands wrote. No shell is involved: the line is split with shlex.
+
+    python3 -m tests.example_docs --update examples/NAME   # rewrite the blocks
+"""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+BLOCK = re.compile(r"^```console\n(\$ [^\n]*)\n(.*?)^```\n", re.S | re.M)
+
+
+def blocks(readme: str) -> List[Tuple[str, str]]:
+    """(command line, shown output) of every console block, in order."""
+    return [(m.group(1)[2:], m.group(2)) for m in BLOCK.finditer(readme)]
+
+
+def run_all(example: Path, commands: List[str]) -> List[Tuple[str, int]]:
+    """(output, exit status) of each command, run in order in a fresh copy of `example`."""
+    exe = shutil.which("aligner")
+    if exe is None:
+        raise RuntimeError("the `aligner` console script is not installed: run `pip install -e .[test]`")
+    env = dict(os.environ, COLUMNS="100", NO_COLOR="1", TERM="dumb")
+    env.pop("CI", None)  # CI=true would switch `check` to GitHub annotations
+    out = []
+    with tempfile.TemporaryDirectory(prefix="aligner-example-") as tmp:
+        work = Path(tmp) / example.name
+        shutil.copytree(example, work)
+        for line in commands:
+            argv = shlex.split(line)
+            if argv[0] == "cat":
+                out.append(((work / argv[1]).read_text(encoding="utf-8"), 0))
+                continue
+            if argv[0] != "aligner":
+                raise ValueError(f"{example}/README.md: only `aligner ...` and `cat FILE` may be shown, not {line!r}")
+            p = subprocess.run([exe, *argv[1:]], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+            out.append((p.stdout + p.stderr, p.returncode))
+    return out
+
+
+def update(example: Path) -> None:
+    readme = example / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    found = blocks(text)
+    outputs = iter(run_all(example, [cmd for cmd, _ in found]))
+
+    def fill(m: "re.Match") -> str:
+        output, _ = next(outputs)
+        return f"```console\n{m.group(1)}\n{output if output.endswith(chr(10)) or not output else output + chr(10)}```\n"
+
+    readme.write_text(BLOCK.sub(fill, text), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] != "--update":
+        sys.exit("usage: python3 -m tests.example_docs --update examples/NAME...")
+    for name in sys.argv[2:]:
+        update(Path(name).resolve())
