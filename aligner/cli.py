@@ -25,6 +25,7 @@ rewrites the pins to it.
   aligner fix [--apply]    bring the Dockerfiles to the lock
   aligner verify           prove the lock: build and probe the images, resolve with uv
   aligner bake             a BuildKit bake file of the locked images
+  aligner report           the version matrix of the locked images, and the GPUs each runs on
 
 exit status: 0 success, 1 findings, 2 usage or input error
 """
@@ -173,7 +174,46 @@ def _parser() -> argparse.ArgumentParser:
     from aligner.build import commands as build_commands
 
     build_commands.add(sub, _config_arg)
+
+    report = sub.add_parser(
+        "report", help="the version matrix of the locked images, with the GPUs each can run on",
+        description=REPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status: 0 written, printed or current, 1 --check found the file missing or stale, "
+               "2 usage or input error (no lock)",
+    )
+    report.add_argument("--config", help="aligner.toml or pyproject.toml with [tool.aligner] (default: found "
+                                         "upwards from .)")
+    report.add_argument("--format", choices=("md", "json"), default=None,
+                        help="md, a Markdown page, or json, for tools (README 'aligner report' documents it); "
+                             "default: json when --output ends in .json, else md")
+    report.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE atomically (only when its content changes) instead of standard output")
+    report.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when --output FILE is missing or differs from what would be "
+                             "written (for CI)")
+    report.set_defaults(run=_cmd_report)
     return parser
+
+
+REPORT_HELP = """\
+The version matrix of the images in the lock (lock/aligner.lock): per image its
+platforms, the locked Python, CUDA, torch, engine (vllm, sglang or
+tensorrt-llm), flashinfer, NIXL and every other locked component, and for each
+of its target GPUs (`gpus` of the image) whether it can run there, with the
+reason. That verdict comes from facts in rules/: the GPU's compute capability
+(rules/gpus.toml), what the locked CUDA release compiles for and the Linux
+driver it needs (rules/cuda.toml, checked against the image's `driver` when
+the config names one), and, where the image's Dockerfiles set one, whether the
+arch list (TORCH_CUDA_ARCH_LIST, CUDA_ARCH_LIST, CMAKE_CUDA_ARCHITECTURES)
+covers the GPU. Output is sorted and has no timestamp: the same lock and rules
+give the same bytes. Nothing is resolved: a stale lock is reported as written
+(with a note); run `aligner lock` first.
+
+  aligner report                              # Markdown on standard output
+  aligner report --output docs/versions.md    # write (or refresh) the page
+  aligner report --check --output docs/versions.md   # CI: exit 1 when it is stale
+  aligner report --format json
+"""
 
 
 def _short(path: str) -> str:
@@ -457,6 +497,63 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(data)
     return EXIT_FINDINGS if outcome.conflicts else EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import difflib
+    import os
+    from pathlib import Path
+
+    from aligner import lock, matrix
+    from aligner.errors import InputError
+    from aligner.httpcache import atomic_write
+    from aligner.paths import read_regular
+
+    if args.check and not args.output:
+        print("error: --check needs --output FILE: the file to compare with", file=sys.stderr)
+        return EXIT_ERROR
+    fmt = args.format or ("json" if args.output and args.output.endswith(".json") else "md")
+    cfg = _load_config(args)
+    path = cfg.lock_path()
+    if not path.exists():
+        raise InputError(_short(str(path)), None, "no lock: run `aligner lock` first")
+    data = lock.read(path)
+    upstream_sha = (data.get("meta", {}).get("upstream") or {}).get("sha256")
+    try:
+        fresh = data.get("meta", {}).get("inputs") == lock.inputs_hash(cfg, upstream_sha)
+    except OSError:  # a configured Dockerfile is gone: the lock is stale
+        fresh = False
+    if not fresh:
+        print(f"note: {_short(str(path))} is stale (its Dockerfiles or config changed since `aligner lock`); "
+              "reporting it as written", file=sys.stderr)
+    m = matrix.build(cfg, data)
+    text = (matrix.to_json(m) if fmt == "json" else matrix.to_markdown(m)).encode("utf-8")
+    if not args.output:
+        sys.stdout.buffer.write(text)
+        return EXIT_OK
+    out = Path(args.output).resolve()
+    regenerate = f"run `aligner report --output {args.output}`" + (" after `aligner lock`" if not fresh else "")
+    old = read_regular(out, 16 << 20) if out.exists() else None
+    if args.check:
+        if old is None:
+            print(f"{args.output}: missing; {regenerate}", file=sys.stderr)
+            return EXIT_FINDINGS
+        if old != text:
+            print(f"{args.output}: stale (it is not what `aligner report` makes of {_short(str(path))}); "
+                  f"{regenerate}", file=sys.stderr)
+            diff = difflib.unified_diff(old.decode("utf-8", "replace").splitlines(), text.decode().splitlines(),
+                                        f"{args.output} (on disk)", f"{args.output} (now)", lineterm="", n=1)
+            sys.stderr.write("\n".join(diff) + "\n")
+            return EXIT_FINDINGS
+        print(f"{args.output}: up to date", file=sys.stderr)
+        return EXIT_OK
+    if old == text:
+        print(f"{args.output}: unchanged", file=sys.stderr)
+        return EXIT_OK
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, text)
+    print(f"{args.output}: written", file=sys.stderr)
+    return EXIT_OK
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

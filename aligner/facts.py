@@ -55,6 +55,22 @@ def ngc_row(component: str, release: str) -> Optional[dict]:
     return next((r for r in table("ngc." + component[len("ngc-"):]) if r.get("release") == release), None)
 
 
+def driver_floor(cuda: str) -> Optional[tuple]:
+    """(the lowest Linux driver a CUDA release needs, where that is written), from rules/cuda.toml."""
+    from packaging.version import Version
+
+    from aligner.versions import cuda_tuple
+
+    rows = table("cuda.driver")
+    want = cuda_tuple(cuda)
+    match = [r for r in rows if cuda_tuple(r["cuda"])[: len(want)] == want] or \
+            [r for r in rows if cuda_tuple(r["cuda"])[:2] == want[:2]]
+    if not match:
+        return None
+    row = min(match, key=lambda r: Version(r["linux"]))
+    return row["linux"], "rules/cuda.toml, " + row["source"].split(",")[0]
+
+
 def os_of(image: str) -> Optional[dict]:
     """The rules/os.toml row of the OS an image's tag names (`...-ubuntu24.04`, `python:3.12-bookworm`)."""
     import re

@@ -252,6 +252,6 @@ def apply(p: Plan, root: Path) -> List[str]:
             raise InputError(fp.path, None, "changed on disk since aligner read it: nothing written; run fix again")
     for fp in p.changed():
         target = Path(os.path.realpath(fp.path))
-        atomic_write(target, fp.new, mode=os.stat(target).st_mode & 0o7777)
+        atomic_write(target, fp.new)
         written.append(fp.path)
     return written

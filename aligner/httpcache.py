@@ -75,15 +75,22 @@ class HttpCache:
 
 
 def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
-    """Write via a temporary file in the same directory, fsync, rename."""
+    """Write via a temporary file in the same directory, fsync, rename. The file keeps its mode; a new
+    one gets the umask's (mkstemp alone would leave it owner-only)."""
+    if mode is None:
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -175,3 +175,24 @@ def test_ngc_bundled_torch_against_the_engine_pin(tmp_path, run_aligner):
     assert result.returncode == 0, result.stderr
     assert (f"Dockerfile:1, ngc-pytorch {row['release']} bundles it (rules/ngc.toml) pins torch {row['torch']}, "
             f"but vllm {engine.version} requires torch=={Version(row['torch']).base_version}") in result.stdout
+
+
+def test_a_new_lock_gets_the_umasks_mode_and_a_rewritten_one_keeps_its_own(tmp_path, run_aligner):
+    """mkstemp makes owner-only files: the atomic write must not leave a lock unreadable to the team."""
+    import os
+    import stat
+
+    from tests.repos import copy_repo
+
+    d = copy_repo("dynamo", tmp_path)
+    old = os.umask(0o022)
+    try:
+        assert run_aligner("lock", cwd=d).returncode == 0
+    finally:
+        os.umask(old)
+    lock = next(d.rglob("aligner.lock"))
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o644
+    lock.chmod(0o640)
+    lock.write_text(lock.read_text().replace("version = 1", "version = 1\n", 1))
+    assert run_aligner("lock", cwd=d).returncode == 0
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o640

@@ -220,22 +220,11 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
                                f"{cuda_minor(base.version)}", severity="warning")
         driver = img.config.driver if img.config else None
         if driver:
-            need = _driver_floor(base.version)
+            need = facts.driver_floor(base.version)
             if need and Version(need[0]) > Version(driver):
                 yield ctx.find("AL005", base.path, base.line, base.column,
                                f"CUDA {base.version} needs a Linux driver >= {need[0]} ({need[1]}), the target host "
                                f"has {driver}")
-
-
-def _driver_floor(cuda: str):
-    rows = facts.table("cuda.driver")
-    want = cuda_tuple(cuda)
-    match = [r for r in rows if cuda_tuple(r["cuda"])[: len(want)] == want] or \
-            [r for r in rows if cuda_tuple(r["cuda"])[:2] == want[:2]]
-    if not match:
-        return None
-    row = min(match, key=lambda r: Version(r["linux"]))
-    return row["linux"], "rules/cuda.toml, " + row["source"].split(",")[0]
 
 
 @rule("AL006")
