@@ -683,6 +683,8 @@ def _classify(before, after, plan):
         if key(f) in gone:
             continue
         why = skipped.get((f["path"], f["line"]))
-        f = dict(f, why=f"unsafe fix not applied: {why}" if why else f"no automatic fix: {docs()[f['code']]['fix']}")
+        kind, _, how = docs()[f["code"]]["fix"].partition(":")  # "none: ...", "safe: ..." (rules/codes.toml)
+        said = "no automatic fix" if kind.strip().startswith("none") else "not fixed by this run"
+        f = dict(f, why=f"unsafe fix not applied: {why}" if why else f"{said}: {how.strip() or kind}")
         left.append(f)
     return fixed, left

@@ -102,9 +102,28 @@ def plan(cfg, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], onl
             if fp is None:
                 fp = by_path[path] = FilePlan(path, _read_inside(path, cfg.root))
             add_edits(fp, rel, targets, name, unsafe, cat)
+    _hold_back(by_path.values())
     for fp in by_path.values():
         finish(fp)
     return Plan(sorted(by_path.values(), key=lambda f: f.path), lock_note, matrix)
+
+
+def _hold_back(files) -> None:
+    """An image with an unsafe change left out keeps every other change too: the lock is one aligned set,
+    and a part of it (flashinfer moved to what the held-back vllm needs, a tag naming versions not
+    written) would leave the image misaligned in a new way."""
+    held = {e.image for fp in files for e in fp.skipped}
+    for fp in files:
+        keep = []
+        for e in fp.edits:
+            if e.image not in held:
+                keep.append(e)
+            elif e.aux:  # a digest dropped for a tag that now stays
+                fp.left = [x for x in fp.left if f":{e.pin.line}: dropped the digest" not in x]
+            else:
+                fp.skipped.append(replace(e, unsafe=e.unsafe or "held back with the unsafe changes of image "
+                                                                 f"{e.image}, so that it is not half aligned"))
+        fp.edits = keep
 
 
 def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, unsafe: bool, cat: Catalog) -> None:

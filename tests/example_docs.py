@@ -7,6 +7,10 @@ A README shows what a user sees in a block like
     Dockerfile.base:8:5: AL002 ...
     ```
 
+A block whose output holds a fence of its own (`$ cat fix.md` of a report
+with a diff in it) is fenced with more backticks, ````console ... ````, as
+CommonMark allows; the closing fence has the same length as the opening one.
+
 Every such block of a README is run in order, in one temporary copy of the
 example (so that `fix --apply` changes what the next `check` sees), and its
 text must be exactly what the command prints. `$ cat FILE` shows a file the
@@ -27,12 +31,12 @@ from typing import List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-BLOCK = re.compile(r"^```console\n(\$ [^\n]*)\n(.*?)^```\n", re.S | re.M)
+BLOCK = re.compile(r"^(`{3,})console\n(\$ [^\n]*)\n(.*?)^\1\n", re.S | re.M)
 
 
 def blocks(readme: str) -> List[Tuple[str, str]]:
     """(command line, shown output) of every console block, in order."""
-    return [(m.group(1)[2:], m.group(2)) for m in BLOCK.finditer(readme)]
+    return [(m.group(2)[2:], m.group(3)) for m in BLOCK.finditer(readme)]
 
 
 def run_all(example: Path, commands: List[str]) -> List[Tuple[str, int]]:
@@ -66,7 +70,8 @@ def update(example: Path) -> None:
 
     def fill(m: "re.Match") -> str:
         output, _ = next(outputs)
-        return f"```console\n{m.group(1)}\n{output if output.endswith(chr(10)) or not output else output + chr(10)}```\n"
+        fence = m.group(1)
+        return f"{fence}console\n{m.group(2)}\n{output if output.endswith(chr(10)) or not output else output + chr(10)}{fence}\n"
 
     readme.write_text(BLOCK.sub(fill, text), encoding="utf-8")
 

@@ -52,13 +52,19 @@ def test_golden_dynamo_versions_are_the_snapshot_facts():
     assert {p.component: p.version for p in read("x", base).pins if p.kind == "arg"}["nixl"] == want["nixl"]
 
 
-def test_unsafe_fixes_wait_for_the_flag(tmp_path, run_aligner):
+def test_unsafe_fixes_wait_for_the_flag_and_hold_back_their_image(tmp_path, run_aligner):
     repo = copy("dynamo", tmp_path)
+    before = json.loads(run_aligner("check", "--no-cache", "--format", "json", cwd=repo).stdout)["findings"]
     result = run_aligner("fix", "--apply", cwd=repo)
     assert "unsafe, not applied: a downgrade" in result.stderr and "1.1.0rc5 is a pre-release" in result.stderr
     vllm = (repo / "container" / "Dockerfile.dynamo-vllm").read_text()
     assert 'ARG VLLM_REF="v0.11.0"' in vllm  # the downgrade waits for --unsafe-fixes
-    assert 'ARG FLASHINF_REF=""' not in vllm  # the safe fill-in is applied
+    # and so does the flashinfer the lock took from the held-back vllm's metadata: written next to
+    # vllm 0.11.0 it would be a new AL003
+    assert 'ARG FLASHINF_REF=""' in vllm and "held back with the unsafe changes of image" in result.stderr
+    after = json.loads(run_aligner("check", "--no-cache", "--format", "json", cwd=repo).stdout)["findings"]
+    new = {(f["path"], f["line"], f["code"]) for f in after} - {(f["path"], f["line"], f["code"]) for f in before}
+    assert not {x for x in new if x[2] != "AL012"}, new  # a partial fix introduces no finding
 
 
 def test_json_report_and_exit_zero(tmp_path, run_aligner):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional
 
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from aligner import facts
@@ -275,9 +276,13 @@ def no_such_release(ctx: Context) -> Iterator[Finding]:
             comp = ctx.cat.components.get(pin.component)
             if not comp or not comp.index or pin.kind == "from":
                 continue
-            releases = ctx.snap.releases(comp.index[0])
-            if not releases or ctx.release(pin.component, pin.version):
+            # `nixl-cu12==0.7.0` is looked up as nixl-cu12, not as the component's first project (nixl)
+            own = canonicalize_name(pin.name) if pin.kind == "pip" else None
+            project = own if own in comp.index else comp.index[0]
+            releases = ctx.snap.releases(project)
+            if not releases or ctx.snap.release(project, pin.version):
                 continue
+            label = pin.component if project == comp.index[0] else project
             try:
                 v = Version(pin.version)
             except InvalidVersion:
@@ -287,11 +292,11 @@ def no_such_release(ctx: Context) -> Iterator[Finding]:
             newest = releases[-1].version
             if v > Version(newest):
                 yield ctx.find("AL007", pin.path, pin.line, pin.column,
-                               f"{pin.component} {pin.version} is newer than every release in the snapshot (newest "
+                               f"{label} {pin.version} is newer than every release in the snapshot (newest "
                                f"{newest}); run `aligner rules refresh` if it was just released", severity="warning")
             else:
                 yield ctx.find("AL007", pin.path, pin.line, pin.column,
-                               f"{pin.component} {pin.version} is not a release on the index "
+                               f"{label} {pin.version} is not a release on the index "
                                f"(nearby: {', '.join(_nearby(releases, v))})")
 
 
@@ -304,7 +309,11 @@ def _nearby(releases: List[SnapRelease], v: Version) -> List[str]:
 @rule("AL008")
 def no_wheel(ctx: Context) -> Iterator[Finding]:
     for img in ctx.images:
+        # a value that a `git clone` / `git checkout` uses is built from source: no wheel needed
+        built = {(p.path, p.line, p.column) for p in img.pins() if p.kind == "git"}
         for pin in _distinct([p for p in img.pins() if p.form == "version" and p.version and p.kind != "from"]):
+            if (pin.path, pin.line, pin.column) in built:
+                continue
             rel = ctx.release(pin.component, pin.version)
             if rel is None or not rel.platforms:
                 continue  # sdist-only: may build anywhere
