@@ -646,6 +646,10 @@ def _cmd_fix(args: argparse.Namespace) -> int:
             lock_path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(lock_path, fresh.text)
             print(f"{_short(str(lock_path))} refreshed", file=sys.stderr)
+    elif args.apply and note:  # no file to change, but the lock is missing or stale: what `aligner lock` writes
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(lock_path, outcome.text)
+        print(f"{_short(str(lock_path))} refreshed", file=sys.stderr)
     if args.report:
         after = _check_findings(cfg) if args.apply else None
         fixed, left = _classify(before, after, plan)

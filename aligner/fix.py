@@ -239,10 +239,13 @@ def finish(fp: FilePlan) -> FilePlan:
 
 
 def _same(a: str, b: str) -> bool:
+    """Equal versions; a local build label on one side only (2.10.0+cu130 against the lock's 2.10.0) is
+    the same release, and the label (which build) is the Dockerfile's to keep."""
     try:
-        return Version(a) == Version(b)
+        va, vb = Version(a), Version(b)
     except InvalidVersion:
         return a == b
+    return va == vb or (not (va.local and vb.local) and va.public == vb.public)
 
 
 def _unpinned(pins: List[Pin], comp: str) -> str:

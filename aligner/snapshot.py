@@ -142,7 +142,10 @@ class Snapshot:
         if version in found:
             return found[version]
         want = Version(version)
-        return next((r for v, r in found.items() if Version(v) == want), None)
+        hit = next((r for v, r in found.items() if Version(v) == want), None)
+        if hit is None and want.local:  # torch 2.10.0+cu130: a build of the release 2.10.0
+            return self.release(project, want.public)
+        return hit
 
     def add(self, record: dict) -> None:
         """Overlay a record fetched live (`--online`) on the committed data."""

@@ -126,6 +126,7 @@ def junit(outcome) -> str:
 
 def text(outcome, write: Callable[[str], None], color: bool) -> None:
     from rich.console import Console
+    from rich.text import Text
 
     console = Console(highlight=False, color_system="auto" if color else None, soft_wrap=True)
     styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -142,7 +143,7 @@ def text(outcome, write: Callable[[str], None], color: bool) -> None:
                       f"[dim]({docs()[f.code]['name']})[/dim] {_esc(f.message)}")
         if 0 < f.line <= len(src):
             code_line = src[f.line - 1].rstrip("\r")
-            console.print(f"  [dim]{f.line:>4} |[/dim] {_esc(code_line)}")
+            console.print(Text.assemble("  ", (f"{f.line:>4} |", "dim"), " ", code_line))  # no markup: `\` stays
             console.print(f"  [dim]     |[/dim] {' ' * (f.column - 1)}[{styles[f.severity]}]^[/]")
         if f.fix:
             console.print(f"  [dim]fix ({'safe' if f.fix.safe else 'unsafe'}): {_esc(f.fix.description)}[/dim]")

@@ -192,7 +192,11 @@ def _torch_cuda(ctx: Context, img: Image):
         if local:
             return local, pin, f"torch {version}"
         rel = ctx.release("torch", version)
+        python = img.pythons[0].version if img.pythons else None
+        envs = environments(img.platforms, python)
         for req in rel.requirements() if rel and rel.requires_dist else ():
+            if not applies(req.marker, envs):
+                continue  # torch 2.8's runtime wheel is for x86_64 only: its aarch64 wheels carry no CUDA
             wheel = runtime_cuda(req)
             if wheel:
                 via = "" if pin.component == "torch" else f" (as {pin.component} {pin.version} requires)"
