@@ -5,9 +5,7 @@ rules/ (rules/gpus.toml, rules/cuda.toml, the release metadata in
 rules/snapshot), never copied from aligner's output.
 """
 
-import json
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from tests.example_docs import blocks, run_all
+from tests.example_facts import arg, check, copy_example, line_of, release, releases, set_arg
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,15 +54,6 @@ def toolkit_driver(cuda: str) -> str:
     return row["linux"]
 
 
-def releases(project: str) -> list:
-    return json.loads((SNAPSHOT / f"{project}.json").read_text())["releases"]
-
-
-def release(project: str, version: str) -> dict:
-    (rel,) = [r for r in releases(project) if r["version"] == version]
-    return rel
-
-
 def pinned(project: str, version: str, name: str) -> str:
     """The one version `project==version` pins `name` to (no extra), from its Requires-Dist."""
     (req,) = [Requirement(line) for line in release(project, version)["requires-dist"]
@@ -92,36 +82,13 @@ def covers(entry: str, gpu: tuple) -> bool:
 
 # ---- the example's own files ----------------------------------------------------------------------
 
-def line_of(path: Path, text: str) -> int:
-    (n,) = [i for i, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text)]
-    return n
-
-
-def arg(path: Path, name: str) -> str:
-    line = path.read_text().splitlines()[line_of(path, f"ARG {name}=") - 1]
-    return line.split("=", 1)[1].strip().strip('"')
-
-
-def set_arg(path: Path, name: str, new: str) -> None:
-    path.write_text(path.read_text().replace(f"ARG {name}={arg(path, name)}\n", f"ARG {name}={new}\n"))
-
-
 def config() -> dict:
     return tomllib.loads((EXAMPLE / "aligner.toml").read_text())
 
 
 @pytest.fixture
 def repo(tmp_path):
-    dst = tmp_path / EXAMPLE.name
-    shutil.copytree(EXAMPLE, dst)
-    return dst
-
-
-def check(run_aligner, repo):
-    result = run_aligner("check", "--no-cache", "--format", "json", cwd=repo)
-    doc = json.loads(result.stdout)
-    assert not doc["errors"], doc["errors"]
-    return result.returncode, doc["findings"]
+    return copy_example(EXAMPLE, tmp_path)
 
 
 # ---- the tests ------------------------------------------------------------------------------------

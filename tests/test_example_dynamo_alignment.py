@@ -5,8 +5,6 @@ upstream pyproject and Dockerfiles) and from the releases' metadata in
 rules/snapshot, never copied from aligner's output.
 """
 
-import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.example_docs import blocks, run_all
+from tests.example_facts import arg, check, copy_example, line_of, release
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,12 +22,6 @@ else:  # pragma: no cover
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "dynamo-alignment"
 SNAPSHOT = ROOT / "rules" / "snapshot"
-
-
-def release(project: str, version: str) -> dict:
-    doc = json.loads((SNAPSHOT / f"{project}.json").read_text())
-    (rel,) = [r for r in doc["releases"] if r["version"] == version]
-    return rel
 
 
 def required(project: str, version: str, name: str, extra: str = "") -> str:
@@ -48,29 +41,9 @@ def upstream_pin(extra: str, name: str) -> Requirement:
     return req
 
 
-def line_of(path: Path, text: str) -> int:
-    (n,) = [i for i, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text)]
-    return n
-
-
-def arg(path: Path, name: str) -> str:
-    """The default of `ARG NAME=...` as written, quotes removed."""
-    line = path.read_text().splitlines()[line_of(path, f"ARG {name}=") - 1]
-    return line.split("=", 1)[1].strip().strip('"')
-
-
 @pytest.fixture
 def repo(tmp_path):
-    dst = tmp_path / EXAMPLE.name
-    shutil.copytree(EXAMPLE, dst)
-    return dst
-
-
-def check(run_aligner, repo, *paths):
-    result = run_aligner("check", "--no-cache", "--format", "json", *paths, cwd=repo)
-    doc = json.loads(result.stdout)
-    assert not doc["errors"], doc["errors"]
-    return result.returncode, doc["findings"]
+    return copy_example(EXAMPLE, tmp_path)
 
 
 def by_place(findings):

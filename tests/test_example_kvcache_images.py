@@ -5,8 +5,6 @@ upstream pyproject and Dockerfiles) and from the releases' metadata in
 rules/snapshot, never copied from aligner's output.
 """
 
-import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from tests.example_docs import blocks, run_all
+from tests.example_facts import arg, check, copy_example, line_of, releases
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,10 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kvcache-images"
 SNAPSHOT = ROOT / "rules" / "snapshot"
 VLLM_DF, SGLANG_DF = "Dockerfile.vllm-kvcache", "Dockerfile.sglang-kvcache"
-
-
-def releases(project: str) -> list:
-    return json.loads((SNAPSHOT / f"{project}.json").read_text())["releases"]
 
 
 def required(project: str, version: str, name: str) -> str:
@@ -54,16 +49,6 @@ def upstream_pin(extra: str, name: str) -> Requirement:
     return req
 
 
-def line_of(path: Path, text: str) -> int:
-    (n,) = [i for i, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text)]
-    return n
-
-
-def arg(path: Path, name: str) -> str:
-    line = path.read_text().splitlines()[line_of(path, f"ARG {name}=") - 1]
-    return line.split("=", 1)[1].strip().strip('"')
-
-
 def tag_parts(tag: str) -> dict:
     """v0.10.2-aibrix-v0.5.0-nixl-0.7.1-20251123 -> engine, aibrix, nixl, date."""
     engine, rest = tag.split("-aibrix-")
@@ -78,16 +63,7 @@ def newest_within(project: str, req: Requirement) -> str:
 
 @pytest.fixture
 def repo(tmp_path):
-    dst = tmp_path / EXAMPLE.name
-    shutil.copytree(EXAMPLE, dst)
-    return dst
-
-
-def check(run_aligner, repo):
-    result = run_aligner("check", "--no-cache", "--format", "json", cwd=repo)
-    doc = json.loads(result.stdout)
-    assert not doc["errors"], doc["errors"]
-    return result.returncode, doc["findings"]
+    return copy_example(EXAMPLE, tmp_path)
 
 
 def by_place(findings):

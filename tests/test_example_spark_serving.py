@@ -5,9 +5,7 @@ rules/ (rules/gpus.toml, rules/cuda.toml, the release metadata in
 rules/snapshot), never copied from aligner's output.
 """
 
-import json
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from tests.example_docs import blocks, run_all
+from tests.example_facts import arg, check, copy_example, line_of, release, releases
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,15 +43,6 @@ def arch_row(cuda: str) -> dict:
     minor = ".".join(cuda.split(".")[:2])
     (row,) = [r for r in rules("cuda")["arch"] if r["cuda"] == minor]
     return row
-
-
-def releases(project: str) -> list:
-    return json.loads((SNAPSHOT / f"{project}.json").read_text())["releases"]
-
-
-def release(project: str, version: str) -> dict:
-    (rel,) = [r for r in releases(project) if r["version"] == version]
-    return rel
 
 
 def requirement(project: str, version: str, name: str) -> Requirement:
@@ -100,19 +90,10 @@ def compilable(entry: str, row: dict) -> bool:
 
 # ---- the example's own files ----------------------------------------------------------------------
 
-def line_of(path: Path, text: str) -> int:
-    (n,) = [i for i, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text)]
-    return n
-
-
 def value(path: Path, prefix: str) -> str:
     """The value of the one `ARG NAME=...` / `ENV NAME=...` line starting with prefix, quotes removed."""
     line = path.read_text().splitlines()[line_of(path, prefix) - 1]
     return line.split("=", 1)[1].strip().strip('"')
-
-
-def arg(path: Path, name: str) -> str:
-    return value(path, f"ARG {name}=")
 
 
 def tag_versions(tag: str) -> dict:
@@ -123,16 +104,7 @@ def tag_versions(tag: str) -> dict:
 
 @pytest.fixture
 def repo(tmp_path):
-    dst = tmp_path / EXAMPLE.name
-    shutil.copytree(EXAMPLE, dst)
-    return dst
-
-
-def check(run_aligner, repo):
-    result = run_aligner("check", "--no-cache", "--format", "json", cwd=repo)
-    doc = json.loads(result.stdout)
-    assert not doc["errors"], doc["errors"]
-    return result.returncode, doc["findings"]
+    return copy_example(EXAMPLE, tmp_path)
 
 
 def by_place(findings) -> dict:

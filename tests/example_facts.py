@@ -1,0 +1,48 @@
+"""What the example tests read: release metadata from rules/snapshot, an example's ARGs, and its
+findings through the installed CLI. Expected values come from these files, never from aligner's output."""
+
+import json
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT = ROOT / "rules" / "snapshot"
+
+
+def releases(project: str) -> list:
+    return json.loads((SNAPSHOT / f"{project}.json").read_text())["releases"]
+
+
+def release(project: str, version: str) -> dict:
+    (rel,) = [r for r in releases(project) if r["version"] == version]
+    return rel
+
+
+def line_of(path: Path, text: str) -> int:
+    """The one line of the file that starts with `text`."""
+    (n,) = [i for i, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text)]
+    return n
+
+
+def arg(path: Path, name: str) -> str:
+    """The default of `ARG NAME=...` as written, quotes removed."""
+    line = path.read_text().splitlines()[line_of(path, f"ARG {name}=") - 1]
+    return line.split("=", 1)[1].strip().strip('"')
+
+
+def set_arg(path: Path, name: str, new: str) -> None:
+    path.write_text(path.read_text().replace(f"ARG {name}={arg(path, name)}\n", f"ARG {name}={new}\n"))
+
+
+def copy_example(example: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / example.name
+    shutil.copytree(example, dst)
+    return dst
+
+
+def check(run_aligner, repo, *paths):
+    """(exit status, findings) of `aligner check --format json` in the example."""
+    result = run_aligner("check", "--no-cache", "--format", "json", *paths, cwd=repo)
+    doc = json.loads(result.stdout)
+    assert not doc["errors"], doc["errors"]
+    return result.returncode, doc["findings"]
