@@ -135,6 +135,7 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
     """
     doc = read(fp.path, fp.old, cat)
     pins = [p for p in doc.pins if p.component in targets and p.form != "range"]
+    git = {(p.start, p.end): p for p in pins if p.kind == "git"}  # an ARG a `git checkout` uses is a git ref
     digests = {}  # value span -> the digest that pins the image it names
     for pin in pins:
         if pin.kind == "from" and pin.start is not None:
@@ -158,7 +159,7 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
         if any((e.pin.start, e.pin.end) == span for e in fp.edits + fp.skipped):
             continue  # an ARG and the pip line using it share one value
         before = pin.version if pin.form == "version" else None
-        edit = Edit(pin, image, before or (pin.value or '""'), version, render(pin, version), why,
+        edit = Edit(pin, image, before or (pin.value or '""'), version, render(git.get(span, pin), version), why,
                     unsafe_reason(pin.component, before, version))
         (fp.edits if (edit.unsafe is None or unsafe) else fp.skipped).append(edit)
         if span in digests and edit in fp.edits:

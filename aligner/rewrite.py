@@ -36,6 +36,10 @@ def render(pin: Pin, version: str) -> str:
             return f":{version}"
     if old[:1] in ("v", "V") and strip_v(old) != old and not version.startswith(("v", "V")):
         return old[0] + version
+    if pin.kind == "git" and pin.form in ("moving", "empty", "commit"):
+        # a branch or commit becomes a release tag, and the stack's repositories tag releases
+        # v-prefixed (vllm, sglang, LMCache, AIBrix, UCX, flashinfer): `git checkout 0.12.0` fails
+        return "v" + version
     if pin.component == "cuda" and old.isdigit() and "." in version:
         return "".join(version.split(".")[:2])  # compact form in tags: 12.9 -> 129
     return version
