@@ -501,7 +501,6 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     import difflib
-    import os
     from pathlib import Path
 
     from aligner import lock, matrix
@@ -518,11 +517,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not path.exists():
         raise InputError(_short(str(path)), None, "no lock: run `aligner lock` first")
     data = lock.read(path)
-    upstream_sha = (data.get("meta", {}).get("upstream") or {}).get("sha256")
-    try:
-        fresh = data.get("meta", {}).get("inputs") == lock.inputs_hash(cfg, upstream_sha)
-    except OSError:  # a configured Dockerfile is gone: the lock is stale
-        fresh = False
+    fresh = lock.matches_inputs(cfg, data)
     if not fresh:
         print(f"note: {_short(str(path))} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "reporting it as written", file=sys.stderr)

@@ -55,6 +55,21 @@ def ngc_row(component: str, release: str) -> Optional[dict]:
     return next((r for r in table("ngc." + component[len("ngc-"):]) if r.get("release") == release), None)
 
 
+def _cuda_tuple(cuda: str) -> Optional[tuple]:
+    from aligner.versions import cuda_tuple
+
+    try:
+        return cuda_tuple(cuda)
+    except ValueError:  # a hand-edited lock, or no CUDA version at all
+        return None
+
+
+def arch_row(cuda: str) -> Optional[dict]:
+    """The rules/cuda.toml [[arch]] row of a CUDA release (12.8.1 or 12.8): what its nvcc compiles for."""
+    want = _cuda_tuple(cuda)
+    return next((a for a in table("cuda.arch") if want and a["cuda"] == f"{want[0]}.{want[1]}"), None)
+
+
 def driver_floor(cuda: str) -> Optional[tuple]:
     """(the lowest Linux driver a CUDA release needs, where that is written), from rules/cuda.toml."""
     from packaging.version import Version
@@ -62,7 +77,9 @@ def driver_floor(cuda: str) -> Optional[tuple]:
     from aligner.versions import cuda_tuple
 
     rows = table("cuda.driver")
-    want = cuda_tuple(cuda)
+    want = _cuda_tuple(cuda)
+    if want is None:
+        return None
     match = [r for r in rows if cuda_tuple(r["cuda"])[: len(want)] == want] or \
             [r for r in rows if cuda_tuple(r["cuda"])[:2] == want[:2]]
     if not match:

@@ -19,7 +19,6 @@ import networkx as nx
 from aligner import facts
 from aligner.lock import LockedImage
 from aligner.problem import where as pin_where
-from aligner.versions import cuda_minor
 
 
 def build(li: LockedImage) -> "nx.MultiDiGraph":
@@ -55,7 +54,7 @@ def build(li: LockedImage) -> "nx.MultiDiGraph":
         node = f"GPU {gpu}"
         g.add_node(node, kind="gpu", compute=row["compute"] if row else None)
         if cuda and row:
-            arch = next((a for a in facts.table("cuda.arch") if a["cuda"] == cuda_minor(cuda.version)), None)
+            arch = facts.arch_row(cuda.version)
             ok = None if arch is None else row["compute"] in arch.get("compute", [])
             g.add_edge(node, "cuda", spec=f"compute capability {row['compute']}", kind="gpu", ok=ok,
                        provenance=f"rules/gpus.toml ({row['source']})")

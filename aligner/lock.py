@@ -100,6 +100,16 @@ def inputs_hash(cfg: Config, upstream_sha: Optional[str]) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def matches_inputs(cfg: Config, data: dict) -> bool:
+    """Whether a read lock was written for the Dockerfiles, config and rules as they are now (taking its
+    recorded upstream as is: no fetch)."""
+    meta = data.get("meta", {})
+    try:
+        return meta.get("inputs") == inputs_hash(cfg, (meta.get("upstream") or {}).get("sha256"))
+    except OSError:  # a configured Dockerfile is gone: the lock is stale
+        return False
+
+
 def render(cfg: Config, locked: List[LockedImage], upstream_source: Optional[str], upstream_sha: Optional[str],
            inputs: str) -> bytes:
     q = json.dumps  # a JSON string is a valid TOML basic string

@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Tuple
 from aligner import facts
 from aligner.check import archs
 from aligner.config import Config
-from aligner.versions import cuda_minor
+from aligner.versions import cuda_minor, cuda_tuple
 
 FORMAT = 1
 ENGINES = ("vllm", "sglang", "tensorrt-llm")
@@ -121,19 +121,6 @@ def _minor(cuda: str) -> Optional[str]:
         return None
 
 
-def arch_row(cuda: str) -> Optional[dict]:
-    """The rules/cuda.toml [[arch]] row of a CUDA release (12.8.1 or 12.8)."""
-    minor = _minor(cuda)
-    return next((a for a in facts.table("cuda.arch") if a["cuda"] == minor), None)
-
-
-def driver_floor(cuda: str) -> Optional[Tuple[str, str]]:
-    """(Linux driver, "rules/cuda.toml, document") the CUDA release needs: the floor AL005 checks."""
-    from aligner.facts import driver_floor
-
-    return driver_floor(cuda) if _minor(cuda) else None
-
-
 def _runs_on(t: archs.Target, compute: str) -> str:
     if (t.major, t.minor) == archs.compute_tuple(compute) and not t.ptx:
         return f"has {t.text}"
@@ -157,8 +144,8 @@ def judge(gpu: str, cuda: Optional[str], arch_lists: List[ArchList], driver: Opt
     no: List[Tuple[str, str]] = []
     yes: List[str] = []
     unknown: List[Tuple[str, str]] = []
-    arow = arch_row(cuda)
-    floor = driver_floor(cuda) if driver else None
+    arow = facts.arch_row(cuda)
+    floor = facts.driver_floor(cuda) if driver else None
     if floor and Version(floor[0]) > Version(driver):
         no.append((f"driver {driver} < {floor[0]}",
                    f"CUDA {cuda} needs a Linux driver >= {floor[0]} ({floor[1]}), the hosts have {driver} (config)"))
@@ -251,27 +238,23 @@ def sources(m: Matrix) -> List[str]:
         row = facts.gpu(name)
         if row:
             lines.append(f"{name}: compute capability {row['compute']}; rules/gpus.toml: {row['source']}")
-    cudas = sorted({r.pins["cuda"] for r in m.images if r.gpus and _minor(r.pins.get("cuda") or "")}, key=_cuda_key)
-    for minor in sorted({cuda_minor(c) for c in cudas}, key=_cuda_key):
-        arow = arch_row(minor)
+    cudas = sorted({r.pins["cuda"] for r in m.images if r.gpus and _minor(r.pins.get("cuda") or "")}, key=cuda_tuple)
+    for minor in sorted({cuda_minor(c) for c in cudas}, key=cuda_tuple):
+        arow = facts.arch_row(minor)
         if arow:
             lines.append(f"CUDA {minor}: compiles for {', '.join(arow['compute'])}; rules/cuda.toml [[arch]]: "
                          f"{arow['source']}")
         else:
             lines.append(f"CUDA {minor}: rules/cuda.toml lists no architectures for it")
     for cuda in cudas:
-        floor = driver_floor(cuda)
+        floor = facts.driver_floor(cuda)
         if floor:
             lines.append(f"CUDA {cuda}: Linux driver >= {floor[0]}; {floor[1]}")
     return lines
 
 
-def _cuda_key(text: str):
-    return tuple(int(p) if p.isdigit() else 0 for p in text.split("."))
-
-
 def _floor_json(cuda: Optional[str]) -> Optional[dict]:
-    floor = driver_floor(cuda) if cuda else None
+    floor = facts.driver_floor(cuda) if cuda else None
     return {"linux": floor[0], "source": floor[1]} if floor else None
 
 

@@ -100,9 +100,7 @@ def _targets(args, cfg, platforms=None):
         raise InputError(display(str(path)), None, "no lock: run `aligner lock` first")
     data = lock.read(path)
     contexts = {name: img.context for name, img in cfg.images.items()}
-    recorded = data.get("meta", {}).get("inputs")
-    upstream_sha = (data.get("meta", {}).get("upstream") or {}).get("sha256")
-    if recorded != lock.inputs_hash(cfg, upstream_sha):
+    if not lock.matches_inputs(cfg, data):
         print(f"note: {display(str(path))} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "verifying it as written", file=sys.stderr)
     bad = [p for p in (platforms or []) if p not in KNOWN_PLATFORMS]

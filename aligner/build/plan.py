@@ -88,7 +88,10 @@ def glibc_of(doc) -> str:
 
 def base_refs(path: str, cat: Catalog) -> Tuple[Optional[str], Optional[str], int]:
     """The ARGs that name the first external FROM image: (image-or-repository ARG, tag ARG, line)."""
-    doc = read(path, read_bytes(path), cat)
+    return _base_refs(read(path, read_bytes(path), cat))
+
+
+def _base_refs(doc) -> Tuple[Optional[str], Optional[str], int]:
     for stage in doc.stages:
         if stage.parent is not None:
             continue
@@ -143,7 +146,7 @@ def targets(lock_data: dict, root: Path, cat: Catalog, contexts: Dict[str, str],
         # what each Dockerfile takes from the lock, and the FROM ARGs of a later one: the same on every platform
         locked_docs = [_locked_doc(str(root / rel), locked, cat) for rel in files]
         files_args = [args for args, _ in locked_docs]
-        refs = [None] + [base_refs(str(root / rel), cat) for rel in files[1:]]
+        refs = [None] + [_base_refs(doc) for _, doc in locked_docs[1:]]  # FROM lines: the lock changes ARGs only
         for i, ref in enumerate(refs[1:], 1):
             if ref[0] is None:
                 raise InputError(str(root / files[i]), ref[2], f"FROM names its image literally, so verify cannot "

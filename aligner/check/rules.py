@@ -236,7 +236,7 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
 def gpu_arch(ctx: Context) -> Iterator[Finding]:
     for img in ctx.images:
         cuda = img.cudas[0].version if img.cudas else None
-        arch_row = next((a for a in facts.table("cuda.arch") if cuda and a["cuda"] == cuda_minor(cuda)), None)
+        arch_row = facts.arch_row(cuda) if cuda else None
         targets_gpus = []
         for name in img.gpus:
             row = facts.gpu(name)
