@@ -3,10 +3,20 @@ findings through the installed CLI. Expected values come from these files, never
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 SNAPSHOT = ROOT / "rules" / "snapshot"
+__all__ = ["tomllib"]  # re-exported for the example tests, with Python 3.10 in mind
 
 
 def releases(project: str) -> list:
@@ -16,6 +26,30 @@ def releases(project: str) -> list:
 def release(project: str, version: str) -> dict:
     (rel,) = [r for r in releases(project) if r["version"] == version]
     return rel
+
+
+def rules(name: str) -> dict:
+    """rules/NAME.toml, read here."""
+    return tomllib.loads((ROOT / "rules" / f"{name}.toml").read_text())
+
+
+def gpu_compute(name: str) -> tuple:
+    (row,) = [r for r in rules("gpus")["gpu"] if r["name"] == name]
+    return tuple(int(x) for x in row["compute"].split("."))
+
+
+def arch_row(cuda: str) -> dict:
+    """The rules/cuda.toml [[arch]] row of a CUDA release's minor."""
+    minor = ".".join(cuda.split(".")[:2])
+    (row,) = [r for r in rules("cuda")["arch"] if r["cuda"] == minor]
+    return row
+
+
+def upstream_pin(example: Path, extra: str, name: str) -> Requirement:
+    """The requirement on `name` of an extra of the example's upstream pyproject."""
+    doc = tomllib.loads((example / "upstream" / "pyproject.toml").read_text())
+    (req,) = [Requirement(r) for r in doc["project"]["optional-dependencies"][extra] if Requirement(r).name == name]
+    return req
 
 
 def line_of(path: Path, text: str) -> int:

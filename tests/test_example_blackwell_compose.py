@@ -6,8 +6,6 @@ rules/snapshot), never copied from aligner's output.
 """
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
@@ -15,38 +13,21 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from tests.example_docs import blocks, run_all
-from tests.example_facts import arg, check, copy_example, line_of, release, releases, set_arg
+from tests.example_facts import (
+    EXAMPLES, arch_row, arg, check, copy_example, gpu_compute, line_of, release, releases, rules,
+    set_arg, tomllib,
+)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "blackwell-compose"
-SNAPSHOT = ROOT / "rules" / "snapshot"
+EXAMPLE = EXAMPLES / "blackwell-compose"
 DF = "Dockerfile"
 ARM64 = "linux/arm64"
 
 
 # ---- facts from rules/ ---------------------------------------------------------------------------
 
-def rules(name: str) -> dict:
-    return tomllib.loads((ROOT / "rules" / f"{name}.toml").read_text())
-
-
-def gpu_compute(name: str) -> tuple:
-    (row,) = [r for r in rules("gpus")["gpu"] if r["name"] == name]
-    return tuple(int(x) for x in row["compute"].split("."))
-
-
 def minor_of(cuda: str) -> str:
     return ".".join(cuda.split(".")[:2])
-
-
-def arch_row(cuda: str) -> dict:
-    (row,) = [r for r in rules("cuda")["arch"] if r["cuda"] == minor_of(cuda)]
-    return row
 
 
 def toolkit_driver(cuda: str) -> str:

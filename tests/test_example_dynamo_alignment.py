@@ -5,23 +5,20 @@ upstream pyproject and Dockerfiles) and from the releases' metadata in
 rules/snapshot, never copied from aligner's output.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
 from packaging.requirements import Requirement
 
 from tests.example_docs import blocks, run_all
-from tests.example_facts import arg, check, copy_example, line_of, release
+from tests.example_facts import (
+    EXAMPLES, arg, check, copy_example, line_of, release, tomllib, upstream_pin as upstream_pin_of,
+)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "dynamo-alignment"
-SNAPSHOT = ROOT / "rules" / "snapshot"
+EXAMPLE = EXAMPLES / "dynamo-alignment"
+
+
+def upstream_pin(extra: str, name: str):
+    return upstream_pin_of(EXAMPLE, extra, name)
 
 
 def required(project: str, version: str, name: str, extra: str = "") -> str:
@@ -33,12 +30,6 @@ def required(project: str, version: str, name: str, extra: str = "") -> str:
             assert spec.operator == "==", line
             return spec.version
     raise AssertionError(f"{project} {version} does not pin {name}")
-
-
-def upstream_pin(extra: str, name: str) -> Requirement:
-    doc = tomllib.loads((EXAMPLE / "upstream" / "pyproject.toml").read_text())
-    (req,) = [Requirement(r) for r in doc["project"]["optional-dependencies"][extra] if Requirement(r).name == name]
-    return req
 
 
 @pytest.fixture

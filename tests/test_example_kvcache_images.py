@@ -5,24 +5,21 @@ upstream pyproject and Dockerfiles) and from the releases' metadata in
 rules/snapshot, never copied from aligner's output.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
 from tests.example_docs import blocks, run_all
-from tests.example_facts import arg, check, copy_example, line_of, releases
+from tests.example_facts import (
+    EXAMPLES, arg, check, copy_example, line_of, releases, upstream_pin as upstream_pin_of,
+)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "kvcache-images"
-SNAPSHOT = ROOT / "rules" / "snapshot"
+EXAMPLE = EXAMPLES / "kvcache-images"
+
+
+def upstream_pin(extra: str, name: str):
+    return upstream_pin_of(EXAMPLE, extra, name)
 VLLM_DF, SGLANG_DF = "Dockerfile.vllm-kvcache", "Dockerfile.sglang-kvcache"
 
 
@@ -41,12 +38,6 @@ def required(project: str, version: str, name: str) -> str:
 def torch_cuda(torch: str) -> str:
     """major.minor of the CUDA runtime torch's wheels require (nvidia-cuda-runtime-cu12==X.Y.Z)."""
     return ".".join(required("torch", torch, "nvidia-cuda-runtime-cu12").split(".")[:2])
-
-
-def upstream_pin(extra: str, name: str) -> Requirement:
-    doc = tomllib.loads((EXAMPLE / "upstream" / "pyproject.toml").read_text())
-    (req,) = [Requirement(r) for r in doc["project"]["optional-dependencies"][extra] if Requirement(r).name == name]
-    return req
 
 
 def tag_parts(tag: str) -> dict:

@@ -6,7 +6,6 @@ rules/snapshot), never copied from aligner's output.
 """
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,36 +13,18 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from tests.example_docs import blocks, run_all
-from tests.example_facts import arg, check, copy_example, line_of, release, releases
+from tests.example_facts import (
+    EXAMPLES, arch_row, arg, check, copy_example, gpu_compute, line_of, release, releases, rules,
+    tomllib,
+)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "spark-serving"
-SNAPSHOT = ROOT / "rules" / "snapshot"
+EXAMPLE = EXAMPLES / "spark-serving"
 BASE, LMCACHE, EAGLE3 = "Dockerfile.base", "Dockerfile.lmcache", "Dockerfile.eagle3"
 ARM64 = "linux/arm64"
 
 
 # ---- facts from rules/ ---------------------------------------------------------------------------
-
-def rules(name: str) -> dict:
-    return tomllib.loads((ROOT / "rules" / f"{name}.toml").read_text())
-
-
-def gpu_compute(name: str) -> tuple:
-    (row,) = [r for r in rules("gpus")["gpu"] if r["name"] == name]
-    return tuple(int(x) for x in row["compute"].split("."))
-
-
-def arch_row(cuda: str) -> dict:
-    minor = ".".join(cuda.split(".")[:2])
-    (row,) = [r for r in rules("cuda")["arch"] if r["cuda"] == minor]
-    return row
-
 
 def requirement(project: str, version: str, name: str) -> Requirement:
     """The requirement of `project==version` on `name` that applies with no extra."""
