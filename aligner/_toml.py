@@ -1,4 +1,4 @@
-"""tomllib on Python >= 3.11, tomli before."""
+"""tomllib on Python >= 3.11, tomli before; a file nested too deeply is a decode error, not a crash."""
 
 import sys
 
@@ -7,5 +7,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-loads = tomllib.loads
 TOMLDecodeError = tomllib.TOMLDecodeError
+
+
+def loads(text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except RecursionError:  # `x = [[[[...` thousands deep: the parser recurses once per level
+        raise TOMLDecodeError("arrays or tables nested too deeply") from None

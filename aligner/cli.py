@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -44,9 +45,12 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "List every version pin of a known component found in Dockerfiles, with its "
             "file:line, kind (arg, env, from, pip, git) and build stage. Directories are "
-            "searched for Dockerfile, Dockerfile.*, *.Dockerfile and Containerfile."
+            "searched for Dockerfile, Dockerfile.*, *.Dockerfile and Containerfile. The "
+            "components a config adds ([tool.aligner.components]) are recognised too."
         ),
     )
+    pins.add_argument("--config", help="aligner.toml or pyproject.toml with [tool.aligner] (default: found upwards "
+                                       "from .)")
     pins.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
     pins.add_argument(
         "--format", choices=("table", "json"), default="table",
@@ -76,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--online", action="store_true", help="overlay live index data on the snapshot")
     show.add_argument("--sources", action="store_true", help="list each fact row's source document")
     show.add_argument("--index-url", help="index to read with --online (default: pip/uv configuration)")
+    _offline_arg(show)
     show.set_defaults(run=_cmd_rules_show)
     refresh = rsub.add_parser(
         "refresh", help="rebuild the index snapshot from the live index",
@@ -229,6 +234,13 @@ def _codes(text: str):
 def _config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="aligner.toml or pyproject.toml with [tool.aligner] (default: found upwards from .)")
     p.add_argument("--allow-insecure", action="store_true", help="allow a plain http:// upstream URL")
+    _offline_arg(p)
+
+
+def _offline_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--offline", action="store_true",
+                   help="never use the network: an upstream URL and index pages come from aligner's cache (saying "
+                        "how old they are), uv runs with --offline; also ALIGNER_OFFLINE=1")
 
 
 def _load_config(args: argparse.Namespace):
@@ -255,6 +267,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_ERROR
+    from aligner import fetch
+
+    fetch.OFFLINE = bool(getattr(args, "offline", False) or os.environ.get("ALIGNER_OFFLINE", "") not in ("", "0"))
     try:
         return args.run(args)
     except InputError as exc:
@@ -266,7 +281,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except OSError as exc:  # an output path that cannot be written, a disk that is full
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # every write was whole or not begun (aligner.atomic); say so plainly
+        print("interrupted: no file was left half-written", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_ERROR
@@ -278,8 +294,9 @@ def _cmd_pins(args: argparse.Namespace) -> int:
     from aligner.errors import InputError
     from aligner.pinsview import print_json, print_table
 
-    files, missing = discover.find(args.paths)
-    errors = [InputError(p, None, "no such file or directory") for p in missing]
+    _load_config(args)  # the config's own components, and its errors
+    files, missing, refused = discover.find(args.paths)
+    errors = [InputError(p, None, "no such file or directory") for p in missing] + refused
     parsed = []
     for path in files:
         try:
@@ -339,10 +356,16 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
         from aligner.index import IndexClient, IndexFetchError
 
         try:
-            snap.add(build_project(IndexClient(args.index_url), comp.index[0], comp.since, cat))
-        except IndexFetchError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
+            client = IndexClient(args.index_url)
+            snap.add(build_project(client, comp.index[0], comp.since, cat))
+        except IndexFetchError as exc:  # the snapshot still answers: say so, and how far it goes
+            known = snap.releases(comp.index[0])
+            newest = known[-1].version if known else None
+            print(f"warning: {exc}; showing the snapshot shipped with aligner instead"
+                  + (f" (its newest {comp.index[0]} release: {newest})" if newest else ""), file=sys.stderr)
+        else:
+            for w in client.warnings:
+                print(f"warning: {w}", file=sys.stderr)
     if version.strip():
         from packaging.version import InvalidVersion, Version
 
@@ -417,12 +440,27 @@ def _print_conflicts(outcome) -> None:
 
 
 def _cmd_lock(args: argparse.Namespace) -> int:
-    import difflib
+    import contextlib
 
-    from aligner.httpcache import atomic_write
+    from aligner import lock, repolock
 
     upgrade = frozenset(["*"] if args.upgrade else args.upgrade_package)
-    cfg, outcome = _outcome(args, upgrade)
+    cfg = _load_config(args)
+    with contextlib.nullcontext() if args.check else repolock.held(cfg.root):
+        if cfg.lock_path().exists():
+            lock.read(cfg.lock_path())  # a lock edited into nonsense is refused, not overwritten
+        return _lock(args, cfg, upgrade)
+
+
+def _lock(args: argparse.Namespace, cfg, upgrade) -> int:
+    import difflib
+
+    from aligner import lock
+    from aligner.atomic import atomic_write
+    from aligner.components import catalog
+    from aligner.snapshot import Snapshot
+
+    outcome = lock.compute(cfg, catalog(), Snapshot.load(), upgrade, args.allow_insecure)
     if outcome.conflicts:
         _print_conflicts(outcome)
         return EXIT_FINDINGS
@@ -505,7 +543,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     from aligner import lock, matrix
     from aligner.errors import InputError
-    from aligner.httpcache import atomic_write
+    from aligner.atomic import atomic_write
     from aligner.paths import read_regular
 
     if args.check and not args.output:
@@ -590,18 +628,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fix(args: argparse.Namespace) -> int:
-    import os
-    from pathlib import Path
+    import contextlib
 
-    from aligner import fix, fixreport, lock
-    from aligner.components import catalog
-    from aligner.httpcache import atomic_write
-    from aligner.snapshot import Snapshot
+    from aligner import repolock
 
     if args.report and not args.report.endswith((".md", ".json")):
         print("error: --report must name a .md or .json file", file=sys.stderr)
         return EXIT_ERROR
     cfg = _load_config(args)
+    with repolock.held(cfg.root) if args.apply else contextlib.nullcontext():
+        return _fix(args, cfg)
+
+
+def _fix(args: argparse.Namespace, cfg) -> int:
+    import os
+    from pathlib import Path
+
+    from aligner import fix, fixreport, lock
+    from aligner.atomic import atomic_write
+    from aligner.components import catalog
+    from aligner.snapshot import Snapshot
+
     cat, snap = catalog(), Snapshot.load()
     lock_path, note = cfg.lock_path(), None
     recorded = lock.read(lock_path) if lock_path.exists() else None

@@ -95,6 +95,7 @@ TOP_KEYS = {"upstream": str, "dockerfiles": list, "lock": str, "platforms": list
             "select": list, "ignore": list, "extend-select": list, "severity": dict, "components": dict}
 COMPONENT_KEYS = {"pip": list, "arg-aliases": list, "repos": list, "probe": dict}
 PROBE_KINDS = ("distribution", "python", "command")
+MAX_BYTES = 1 << 20  # a config or pyproject of a megabyte is no config
 IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list, "platforms": list, "driver": str,
               "context": str}
 
@@ -107,10 +108,13 @@ def find(start: Optional[Path] = None) -> Optional[Path]:
             return d / "aligner.toml"
         py = d / "pyproject.toml"
         if py.is_file():
+            from aligner.paths import read_regular
+
             try:
-                if "aligner" in _toml.loads(py.read_text("utf-8")).get("tool", {}):
+                tool = _toml.loads(read_regular(py, MAX_BYTES).decode("utf-8")).get("tool", {})
+                if isinstance(tool, dict) and "aligner" in tool:
                     return py
-            except (_toml.TOMLDecodeError, UnicodeDecodeError, OSError):
+            except (_toml.TOMLDecodeError, UnicodeDecodeError, InputError):
                 return py  # let load() report what is wrong with it
     return None
 
@@ -124,12 +128,17 @@ def load(path: Optional[Path] = None) -> Config:
     from aligner.paths import read_regular
 
     try:
-        data = _toml.loads(read_regular(path, 1 << 20).decode("utf-8"))
+        data = _toml.loads(read_regular(path, MAX_BYTES).decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(where, None, "not valid UTF-8") from None
     except _toml.TOMLDecodeError as exc:
         raise InputError(where, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("aligner") if path.name == "pyproject.toml" else data
+    tool = data.get("tool", {}) if path.name == "pyproject.toml" else {}
+    if not isinstance(tool, dict):
+        raise InputError(where, None, "`tool` must be a table")
+    table = tool.get("aligner") if path.name == "pyproject.toml" else data
+    if table is not None and not isinstance(table, dict):
+        raise InputError(where, None, "`tool.aligner` must be a table")
     prefix = "tool.aligner." if path.name == "pyproject.toml" else ""
     if table is None:
         return Config(root=path.parent, path=path)
@@ -157,9 +166,18 @@ def load(path: Optional[Path] = None) -> Config:
             [image["dockerfile"]] if "dockerfile" in image else [])
         if not files:
             raise InputError(where, None, f"{key} needs `dockerfile` or `dockerfiles`")
-        missing = [f for f in files if not (cfg.root / f).is_file()]
-        if missing:
-            raise InputError(where, None, f"{key}: no such Dockerfile {missing[0]!r}")
+        from aligner.discover import inside
+
+        for f in files:
+            if not os.path.lexists(cfg.root / f):
+                raise InputError(where, None, f"{key}: no such Dockerfile {f!r}")
+            if not os.path.isfile(cfg.root / f):
+                raise InputError(str(cfg.root / f), None, "is not a regular file (a directory, FIFO, socket or "
+                                                           f"device): not reading it (named by {where}, {key})")
+            if not inside(cfg.root / f, cfg.root):
+                how = "is a symlink that leads" if os.path.islink(cfg.root / f) else "lies"
+                raise InputError(str(cfg.root / f), None, f"{how} out of the repository ({cfg.root}): not reading "
+                                                           "it (named by " + f"{where}, {key})")
         plats = _platforms(image, key + ".", where) or cfg.platforms
         _gpus(_strings(image, "gpus", key + ".", where), key + ".gpus", where)
         if "driver" in image and not re.fullmatch(r"\d+(\.\d+){0,2}", image["driver"]):

@@ -6,6 +6,8 @@ import fnmatch
 import os
 from typing import Iterable, List, Tuple
 
+from aligner.errors import InputError
+
 PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*")
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv"})
 
@@ -14,17 +16,32 @@ def is_dockerfile(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in PATTERNS)
 
 
-def find(paths: Iterable[str]) -> Tuple[List[str], List[str]]:
-    """(Dockerfiles found, paths that do not exist). Files named directly are always taken."""
-    found, missing = [], []
+def find(paths: Iterable[str]) -> Tuple[List[str], List[str], List[InputError]]:
+    """(Dockerfiles found, paths that do not exist, files refused). Files named directly are always taken;
+    a Dockerfile found in a directory that is a symlink leading out of that directory is refused."""
+    found, missing, refused = [], [], []
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-                found += [os.path.join(root, f) for f in sorted(files) if is_dockerfile(f)]
+                for f in sorted(files):
+                    if not is_dockerfile(f):
+                        continue
+                    full = os.path.join(root, f)
+                    if os.path.islink(full) and not inside(full, path):
+                        refused.append(InputError(full, None, f"is a symlink that leads out of {path} "
+                                                              f"(to {os.path.realpath(full)}): not reading it"))
+                    else:
+                        found.append(full)
         elif os.path.lexists(path):
             found.append(path)
         else:
             missing.append(path)
     seen = set()
-    return [f for f in found if not (f in seen or seen.add(f))], missing
+    return [f for f in found if not (f in seen or seen.add(f))], missing, refused
+
+
+def inside(path: str, root) -> bool:
+    """Whether path, its symlinks followed, lies under root (its symlinks followed too)."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return os.path.commonpath([real, top]) == top

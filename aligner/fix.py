@@ -258,23 +258,20 @@ NOT_PINNED = "(not pinned)"  # the lock takes it from another component's requir
 
 
 def _read_inside(path: str, root: Path) -> bytes:
-    real = os.path.realpath(path)
-    if os.path.commonpath([real, os.path.realpath(root)]) != os.path.realpath(root):
+    from aligner.discover import inside
+
+    if not inside(path, root):
         raise InputError(path, None, "is a symlink that leads out of the repository: not touching it")
     with open(path, "rb") as fh:
         return fh.read()
 
 
 def apply(p: Plan, root: Path) -> List[str]:
-    """Write every changed file atomically; a file changed since it was read is refused."""
-    from aligner.httpcache import atomic_write
+    """Write every changed file, all or none (Ctrl-C included); a file changed since it was read is refused."""
+    from aligner.atomic import write_together
 
-    written = []
     for fp in p.changed():  # every file first: a change found midway must not leave half a fix
         if _read_inside(fp.path, root) != fp.old:
             raise InputError(fp.path, None, "changed on disk since aligner read it: nothing written; run fix again")
-    for fp in p.changed():
-        target = Path(os.path.realpath(fp.path))
-        atomic_write(target, fp.new)
-        written.append(fp.path)
-    return written
+    write_together((Path(os.path.realpath(fp.path)), fp.new) for fp in p.changed())
+    return [fp.path for fp in p.changed()]

@@ -3,7 +3,7 @@
 One JSON file per URL under the user cache directory. A corrupt or foreign
 entry is discarded and fetched again, never a crash. Writers in several
 processes race safely: each entry is written to a temporary file in the same
-directory and renamed into place.
+directory and renamed into place (aligner.atomic).
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
+from aligner.atomic import atomic_write
 
 
 def default_dir() -> Path:
@@ -73,28 +74,3 @@ class HttpCache:
         except OSError:
             pass  # a cache that cannot be written is only slower
 
-
-def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
-    """Write via a temporary file in the same directory, fsync, rename. The file keeps its mode; a new
-    one gets the umask's (mkstemp alone would leave it owner-only)."""
-    if mode is None:
-        try:
-            mode = os.stat(path).st_mode & 0o7777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

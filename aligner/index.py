@@ -2,10 +2,11 @@
 and PEP 658 `.metadata` files, so that a release's Requires-Python and
 Requires-Dist are read without downloading a wheel.
 
-Every request has a timeout, is retried with exponential backoff on resets,
-timeouts, 5xx and 429 (honouring Retry-After) within a total deadline, and goes
-through the on-disk cache: metadata files never change once published and are
-reused as they are; project pages are revalidated with ETag/Last-Modified.
+Requests go through aligner.fetch (timeouts, retries with backoff within a
+deadline, a body cap, no change of scheme on redirect) and through the on-disk
+cache: metadata files never change once published and are reused as they are;
+project pages are revalidated with ETag/Last-Modified, and when the index
+fails a cached page is used with a warning that says how old it is.
 """
 
 from __future__ import annotations
@@ -23,20 +24,14 @@ from urllib.parse import urljoin, urlsplit
 from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
 
-from aligner import indexurl
+from aligner import fetch, indexurl
+from aligner.fetch import FetchError as IndexFetchError
+from aligner.fetch import NotFound
 from aligner.httpcache import Entry, HttpCache
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 PLATFORMS = ("linux/amd64", "linux/arm64")
-
-
-class IndexFetchError(Exception):
-    """The index could not give an answer; the message says what happened."""
-
-
-class NotFound(IndexFetchError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -176,10 +171,9 @@ class IndexClient:
         self.cache = cache or HttpCache()
         self._session = session
         self._local = threading.local()
-        self.timeout, self.attempts, self.backoff, self.deadline = timeout, attempts, backoff, deadline
-        self.workers, self.max_age, self.offline, self.sleep = workers, max_age, offline, sleep
+        self.policy = fetch.Policy(timeout, attempts, backoff, deadline, sleep=sleep)
+        self.workers, self.max_age, self.offline = workers, max_age, offline or fetch.OFFLINE
         self.warnings: List[str] = []
-        self.requests = 0  # network requests made, for tests and progress
 
     # -- HTTP ------------------------------------------------------------------
     def session(self):
@@ -200,6 +194,7 @@ class IndexClient:
             return entry
         if self.offline:
             if entry:
+                self.warnings.append(f"{url}: offline mode, using data cached {fetch.age_text(entry.age())} ago")
                 return entry
             raise IndexFetchError(f"{url}: not in the cache, and offline mode forbids the network")
         try:
@@ -209,7 +204,7 @@ class IndexClient:
         except IndexFetchError as exc:
             if entry is None:
                 raise
-            self.warnings.append(f"{exc}; using data cached {entry.age() / 3600:.1f} h ago")
+            self.warnings.append(f"{exc}; using data cached {fetch.age_text(entry.age())} ago")
             return entry
         self.cache.put(fresh)
         return fresh
@@ -229,50 +224,18 @@ class IndexClient:
             fresh = Entry(url, r.content.decode("utf-8"), r.headers.get("ETag"), r.headers.get("Last-Modified"),
                           time.time(), r.headers.get("Content-Type", ""))
             validate(fresh)
-            r.aligner_entry = fresh
+            r.extra["entry"] = fresh
 
         r = self.request(url, headers, check)
         if r.status_code == 304:
             return Entry(url, entry.body, entry.etag, entry.last_modified, time.time(), entry.content_type)
-        return r.aligner_entry
+        return r.extra["entry"]
 
-    def request(self, url: str, headers: Dict[str, str], check: Callable = lambda r: None):
+    def request(self, url: str, headers: Dict[str, str], check: Callable = lambda r: None) -> fetch.Answer:
         """GET url with retries and backoff; `check` raises ValueError for a malformed answer."""
-        import requests
-
-        stop = time.monotonic() + self.deadline
-        problem, wait, attempt = "no attempt made", 0.0, 0
-        for attempt in range(1, self.attempts + 1):
-            if attempt > 1:
-                self.sleep(min(wait, max(0.0, stop - time.monotonic())))
-            if time.monotonic() >= stop:
-                break
-            wait = self.backoff * (2 ** (attempt - 1))
-            self.requests += 1
-            try:
-                r = self.session().get(url, headers=headers, timeout=self.timeout, allow_redirects=True)
-                r.content  # read the whole body now: a reset midway is a retryable fault
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as exc:
-                problem = type(exc).__name__  # resets, timeouts, truncated bodies: passing faults
-                continue
-            except requests.RequestException as exc:
-                raise IndexFetchError(f"{url}: {type(exc).__name__}: {exc}") from None
-            if r.status_code == 404:
-                raise NotFound(f"{url}: not found (404)")
-            if r.status_code == 429 or r.status_code >= 500:
-                problem = f"HTTP {r.status_code}"
-                wait = max(wait, _retry_after(r.headers.get("Retry-After")))
-                continue
-            if r.status_code >= 400:
-                raise IndexFetchError(f"{url}: HTTP {r.status_code}")
-            try:
-                check(r)
-            except (ValueError, UnicodeDecodeError) as exc:  # truncated or malformed: may be a passing fault
-                problem = f"malformed response ({exc})"
-                continue
-            return r
-        raise IndexFetchError(f"{url}: {problem} after {attempt} attempts")
+        if self.offline:
+            raise IndexFetchError(f"{url}: not in the cache, and offline mode forbids the network")
+        return fetch.get(self.session(), url, headers, check, self.policy)
 
     # -- index -----------------------------------------------------------------------
     def project(self, name: str) -> Project:
@@ -344,9 +307,3 @@ class IndexClient:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return {r.version: r for r in pool.map(one, list(versions))}
 
-
-def _retry_after(value: Optional[str]) -> float:
-    try:
-        return min(60.0, max(0.0, float(value))) if value else 0.0
-    except ValueError:
-        return 0.0

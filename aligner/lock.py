@@ -91,10 +91,14 @@ def lock_image(image: ImageInput, result: Result) -> LockedImage:
 def inputs_hash(cfg: Config, upstream_sha: Optional[str]) -> str:
     h = hashlib.sha256()
     h.update(f"aligner {__version__}\n".encode())
+    from aligner.config import MAX_BYTES as CONFIG_MAX
+    from aligner.dockerfile.reader import read_bytes
+    from aligner.paths import read_regular
+
     if cfg.path:
-        h.update(cfg.path.read_bytes())
+        h.update(read_regular(cfg.path, CONFIG_MAX))
     for path in sorted({str(cfg.root / d) for i in cfg.images.values() for d in i.dockerfiles}):
-        h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + Path(path).read_bytes())
+        h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + read_bytes(path))
     h.update((upstream_sha or "").encode())
     h.update(rules_digest())
     return "sha256:" + h.hexdigest()
@@ -106,7 +110,7 @@ def matches_inputs(cfg: Config, data: dict) -> bool:
     meta = data.get("meta", {})
     try:
         return meta.get("inputs") == inputs_hash(cfg, (meta.get("upstream") or {}).get("sha256"))
-    except OSError:  # a configured Dockerfile is gone: the lock is stale
+    except (OSError, InputError):  # a configured Dockerfile is gone: the lock is stale
         return False
 
 
@@ -140,18 +144,82 @@ def _key(name: str) -> str:
 
 
 def read(path: Path) -> dict:
+    """A lock's data, checked against the format aligner writes: a lock edited into nonsense is an error
+    naming the line, never a traceback further on."""
     from aligner import _toml
-    from aligner.errors import InputError
-
     from aligner.paths import read_regular
 
     try:
-        data = _toml.loads(read_regular(path, 16 << 20).decode("utf-8"))
+        text = read_regular(path, 16 << 20).decode("utf-8")
+        data = _toml.loads(text)
     except (UnicodeDecodeError, _toml.TOMLDecodeError) as exc:
-        raise InputError(str(path), getattr(exc, "lineno", None), f"not a readable lock: {exc}") from None
-    if data.get("version") != FORMAT or not isinstance(data.get("image", []), list):
-        raise InputError(str(path), None, f"not an aligner lock of format {FORMAT}; run `aligner lock`")
+        raise InputError(str(path), getattr(exc, "lineno", None), f"not a readable lock: {exc}; delete it and run "
+                                                                  "`aligner lock` to write a new one") from None
+    problem = _shape_problem(data)
+    if problem:
+        image, key, message = problem
+        raise InputError(str(path), _line_of(text, image, key), f"not an aligner lock of format {FORMAT}: {message}; "
+                                                                "delete it and run `aligner lock` to write a new one")
     return data
+
+
+_KIND = {str: "string", list: "list", dict: "table"}
+_IMAGE_KEYS = {"name": str, "dockerfiles": list, "extra": str, "platforms": list, "gpus": list, "pins": dict,
+               "why": dict}
+
+
+def _shape_problem(data: dict) -> Optional[tuple]:
+    """(image index or None, key, what is wrong) for the first thing that is not as `render` writes it."""
+    if data.get("version") != FORMAT:
+        return None, "version", f"`version` is {data.get('version')!r}, not {FORMAT}"
+    unknown = sorted(set(data) - {"version", "meta", "image"})
+    if unknown:
+        return None, unknown[0], f"unknown key `{unknown[0]}`"
+    meta = data.get("meta", {})
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for k, v in meta.items() if k != "upstream"):
+        return None, "meta", "`meta` must be a table of strings"
+    up = meta.get("upstream")
+    if up is not None and not (isinstance(up, dict) and all(isinstance(up.get(k), str) for k in ("source", "sha256"))):
+        return None, "upstream", "`meta.upstream` must be { source = \"...\", sha256 = \"...\" }"
+    images = data.get("image", [])
+    if not isinstance(images, list):
+        return None, "image", "`image` must be an array of tables ([[image]])"
+    names = set()
+    for n, img in enumerate(images):
+        if not isinstance(img, dict):
+            return n, "image", f"image {n + 1} is not a table"
+        for key, kind in _IMAGE_KEYS.items():
+            value = img.get(key)
+            if value is None and key in ("extra", "gpus", "why"):
+                continue
+            if not isinstance(value, kind):
+                return n, key, f"image {n + 1}: `{key}` must be a {_KIND[kind]}"
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+            if not all(isinstance(v, str) for v in items):
+                return n, key, f"image {n + 1}: every value of `{key}` must be a string"
+        extra = sorted(set(img) - set(_IMAGE_KEYS))
+        if extra:
+            return n, extra[0], f"image {n + 1}: unknown key `{extra[0]}`"
+        if img["name"] in names:
+            return n, "name", f"image {img['name']!r} is there twice"
+        names.add(img["name"])
+    return None
+
+
+def _line_of(text: str, image: Optional[int], key: str) -> Optional[int]:
+    """The line of `key` (or of its [image.KEY] table) in the lock, inside the image-th [[image]] if given."""
+    seen = -1
+    for number, line in enumerate(text.splitlines(), 1):
+        bare = line.strip()
+        if bare == "[[image]]":
+            seen += 1
+            if image is not None and seen == image and key == "image":
+                return number
+        if image is not None and seen != image:
+            continue
+        if bare.split("=", 1)[0].strip() == key or bare in (f"[image.{key}]", f"[{key}]"):
+            return number
+    return None
 
 
 def pins_of(data: dict) -> Dict[str, Dict[str, str]]:

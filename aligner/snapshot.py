@@ -19,7 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from aligner.components import Catalog, catalog
-from aligner.httpcache import atomic_write
+from aligner.atomic import atomic_write
 
 FORMAT = 1
 

@@ -2,9 +2,12 @@
 
 From a path, an https URL, or a release `NAME==VERSION` (ai-dynamo==1.6.1): its
 Requires-Dist and Requires-Python, which its build wrote from its pyproject, as
-recorded in the snapshot, so that it works offline. Bad TOML, a missing file, a
-404, a redirect loop or an oversize body give one clear error; nothing partial
-is ever used.
+recorded in the snapshot, so that it works offline. A URL is fetched through
+aligner.fetch (retries within a deadline, a body cap, https only unless
+--allow-insecure) and kept in the cache; when the network fails, or with
+--offline, the cached copy is used with a warning saying how old it is. Bad
+TOML, a missing file, a 404, a redirect loop or an oversize body give one clear
+error; nothing partial is ever used.
 """
 
 from __future__ import annotations
@@ -98,16 +101,61 @@ def from_release(source: str, snap=None) -> Upstream:
     return Upstream(source, digest, name, rel.version, rel.requires_python, core, dict(sorted(extras.items())))
 
 
-def load(source: str, allow_insecure: bool = False, session=None) -> Upstream:
+def load(source: str, allow_insecure: bool = False, session=None, policy=None, warn=None) -> Upstream:
     if is_release(source):
         return from_release(source)
-    data = _read(source, allow_insecure, session)
-    up = parse(source, data)
-    if "://" in source:  # kept so that `aligner check` can work offline afterwards
-        from aligner.httpcache import Entry, HttpCache
+    if "://" not in source:
+        from aligner.paths import read_regular
 
-        HttpCache().put(Entry(source, data.decode("utf-8"), None, None, time.time(), "text/plain"))
-    return up
+        return parse(source, read_regular(source, MAX_BYTES))
+    return _load_url(source, allow_insecure, session, policy, warn or _warn)
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _load_url(source: str, allow_insecure: bool, session, policy, warn) -> Upstream:
+    from aligner import fetch
+    from aligner.httpcache import Entry, HttpCache
+
+    scheme = source.split("://", 1)[0].lower()
+    if scheme == "http" and not allow_insecure:
+        raise InputError(source, None, "refusing a plain http:// upstream (use https, or --allow-insecure)")
+    if scheme not in ("https", "http"):
+        raise InputError(source, None, "upstream URL must be https://")
+    cache = HttpCache()
+    cached = cache.get(source)
+    try:
+        answer = _fetch(source, session, policy)
+    except fetch.FetchError as exc:
+        if cached is None:
+            why = "not in the cache, and --offline forbids the network" if isinstance(exc, fetch.Offline) else exc
+            raise InputError(source, None, str(why).replace(f"{source}: ", "")) from None
+        age = fetch.age_text(cached.age())
+        warn(f"--offline: using the upstream {source} cached {age} ago" if isinstance(exc, fetch.Offline)
+             else f"{exc}; using the upstream cached {age} ago")
+        return parse(source, cached.body.encode("utf-8"))
+    cache.put(Entry(source, answer.content.decode("utf-8"), None, None, time.time(), "text/plain"))
+    return answer.extra["upstream"]
+
+
+def _fetch(source: str, session, policy):
+    """The upstream's answer, parsed; an answer that is no pyproject is retried like a fault, then refused."""
+    import requests
+
+    from aligner import fetch
+
+    def check(answer) -> None:
+        try:
+            answer.extra["upstream"] = parse(source, answer.content)
+        except InputError as exc:
+            raise ValueError(exc.message) from None
+
+    policy = policy or fetch.Policy(max_bytes=MAX_BYTES)
+    return fetch.get(session or requests.Session(), source, {"Accept": "text/plain, */*"}, check, policy)
 
 
 def load_cached(source: str) -> Optional[Upstream]:
@@ -154,36 +202,4 @@ def _requirements(source: str, key: str, lines) -> List[Requirement]:
         except (InvalidRequirement, TypeError) as exc:
             raise InputError(source, None, f"[project] {key}: bad requirement {line!r}: {exc}") from None
     return out
-
-
-def _read(source: str, allow_insecure: bool, session) -> bytes:
-    if "://" not in source:
-        from aligner.paths import read_regular
-
-        return read_regular(source, MAX_BYTES)
-    import requests
-
-    if source.startswith("http://") and not allow_insecure:
-        raise InputError(source, None, "refusing a plain http:// upstream (use https, or --allow-insecure)")
-    if not source.startswith(("https://", "http://")):
-        raise InputError(source, None, "upstream URL must be https://")
-    s = session or requests.Session()
-    s.max_redirects = 5
-    try:
-        with s.get(source, timeout=(5, 30), stream=True) as r:
-            for hop in r.history + [r]:
-                if not hop.url.startswith("https://") and not (allow_insecure and hop.url.startswith("http://")):
-                    raise InputError(source, None, f"redirected to a non-https URL {hop.url}")
-            if r.status_code != 200:
-                raise InputError(source, None, f"HTTP {r.status_code}")
-            body = bytearray()
-            for chunk in r.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise InputError(source, None, f"body larger than {MAX_BYTES} bytes")
-            return bytes(body)
-    except requests.TooManyRedirects:
-        raise InputError(source, None, "too many redirects (a redirect loop?)") from None
-    except requests.RequestException as exc:
-        raise InputError(source, None, f"cannot fetch: {type(exc).__name__}") from None
 

@@ -113,7 +113,7 @@ def _targets(args, cfg, platforms=None):
 def cmd_bake(args) -> int:
     from aligner.build import bake
     from aligner.cli import _load_config
-    from aligner.httpcache import atomic_write
+    from aligner.atomic import atomic_write
 
     cfg = _load_config(args)
     targets = _targets(args, cfg)
@@ -137,7 +137,16 @@ def cmd_verify(args) -> int:
         return EXIT_ERROR
     cfg = _load_config(args)
     targets = _targets(args, cfg, args.platform)  # every image and platform of the lock (or --platform)
-    both = not (args.build or args.resolve)
+    from aligner import fetch
+    from aligner.errors import InputError
+
+    both, args.offline = not (args.build or args.resolve), fetch.OFFLINE  # --offline or ALIGNER_OFFLINE
+    if args.offline and args.build:
+        raise InputError("--offline", None, "verify --build needs the network (base images, pip in the build); "
+                                            "use --resolve, which runs uv --offline, or drop --offline")
+    if args.offline and both:
+        print("note: --offline: resolving only; a build needs the network", file=sys.stderr)
+        both, args.resolve = False, True
     report: dict = {}
     failed = False
     if args.resolve or both:
@@ -161,7 +170,8 @@ def _resolve(args, targets, report: dict) -> bool:
     for t in targets:
         glibc = args.glibc or t.glibc
         try:
-            res = uvcheck.resolve(t.image, t.platform, t.locked, cat, index, glibc, cert, no_build=args.no_build)
+            res = uvcheck.resolve(t.image, t.platform, t.locked, cat, index, glibc, cert, no_build=args.no_build,
+                                  offline=args.offline)
         except uvcheck.UvError as exc:
             raise InputError("--resolve", None, str(exc)) from None
         results.append(res)
@@ -253,7 +263,7 @@ class _Progress:
 
 def _write_report(path: str, report: dict) -> None:
     from aligner.build import report as show
-    from aligner.httpcache import atomic_write
+    from aligner.atomic import atomic_write
 
     build, resolve = report.get("build", []), report.get("resolve", [])
     text = show.to_json(build, resolve) if path.endswith(".json") else show.markdown(build, resolve)

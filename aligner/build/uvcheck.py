@@ -77,7 +77,8 @@ def _env(cert: Optional[str]) -> Dict[str, str]:
 
 
 def resolve(image: str, platform: str, locked: Dict[str, str], cat: Catalog, index_url: str, glibc: str,
-            cert: Optional[str] = None, timeout: float = 600, no_build: bool = False) -> Resolution:
+            cert: Optional[str] = None, timeout: float = 600, no_build: bool = False,
+            offline: bool = False) -> Resolution:
     reqs = requirements(locked, cat)
     python = locked.get("python")
     started = time.monotonic()
@@ -87,7 +88,8 @@ def resolve(image: str, platform: str, locked: Dict[str, str], cat: Catalog, ind
         return Resolution(image, platform, python, reqs, False, "the lock has no Python for this image", 0.0)
     argv = [uv_bin(), "pip", "compile", "-", "--python-version", python,
             "--python-platform", python_platform(platform, glibc), "--index-url", index_url,
-            "--no-header", "--no-annotate", "--quiet", "--color", "never"] + (["--no-build"] if no_build else [])
+            "--no-header", "--no-annotate", "--quiet", "--color", "never"] + (["--no-build"] if no_build else []) + (
+            ["--offline"] if offline else [])  # uv answers from its own cache, or says what it lacks
     try:
         done = subprocess.run(argv, input="\n".join(reqs) + "\n", capture_output=True, text=True,
                               env=_env(cert), timeout=timeout)

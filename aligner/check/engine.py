@@ -48,8 +48,8 @@ def selected(codes: Sequence[str], s: Settings, cfg) -> List[str]:
 def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
     from aligner import discover
 
-    files, missing = discover.find(paths)
-    errors = [InputError(p, None, "no such file or directory") for p in missing]
+    files, missing, refused = discover.find(paths)
+    errors = [InputError(p, None, "no such file or directory") for p in missing] + refused
     data: Dict[str, bytes] = {}
     for path in files:
         try:
@@ -166,7 +166,7 @@ def _cache_path(key: str) -> Path:
 
 
 def _store(path: Path, outcome: Outcome) -> None:
-    from aligner.httpcache import atomic_write
+    from aligner.atomic import atomic_write
 
     payload = {"findings": [f.to_json() for f in outcome.findings],
                "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in outcome.errors],

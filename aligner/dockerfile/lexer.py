@@ -21,6 +21,9 @@ INSTRUCTIONS = frozenset(
 )
 HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 MAX_BYTES = 16 * 1024 * 1024  # no real Dockerfile comes near; keeps memory bounded
+# Docker's own parser reads lines with Go's bufio.Scanner and refuses one of 64 KiB or more:
+# "dockerfile line greater than max allowed size of 65535" (moby/moby#35429)
+MAX_LINE = 65535
 
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(\S*)\s*$")
 _KEYWORD = re.compile(r"([A-Za-z]+)(?=\s|$)")
@@ -79,10 +82,16 @@ def decode(path: str, data: bytes) -> str:
     if nul >= 0:
         raise InputError(path, data.count(b"\n", 0, nul) + 1, "binary file (NUL byte): not a Dockerfile")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    if len(data) > MAX_LINE:
+        for number, line in enumerate(data.split(b"\n"), 1):
+            if len(line) > MAX_LINE:
+                raise InputError(path, number, f"line of {len(line)} bytes, longer than the {MAX_LINE} "
+                                               "that Docker's parser accepts")
+    return text
 
 
 def lex(path: str, data: bytes) -> Source:

@@ -21,6 +21,9 @@ _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RENOVATE = re.compile(r"#\s*renovate:.*?\bdepName=(\S+)")
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash"})
+# a version, tag, ref or range never holds these; a value with them could run as shell in a build
+# (`$(...)` is caught by its parenthesis; a bare `$V` in single quotes reaches pip literally and fails there)
+UNSAFE = frozenset(";|&`()\\'\"\n\r")
 
 
 @dataclass
@@ -43,6 +46,11 @@ def read_bytes(path: str) -> bytes:
     from aligner.paths import read_regular
 
     return read_regular(path, MAX_BYTES)
+
+
+def _self_reference(name: str) -> "re.Pattern":
+    """`$A`, `${A}`, `${A#v}` in A's own value; `${A:-x}` and `${A-x}` name a default, so they are no loop."""
+    return re.compile(r"\$(?:%s(?![A-Za-z0-9_])|\{%s(?!:?-)(?![A-Za-z0-9_]))" % (name, name))
 
 
 class _Reader:
@@ -94,6 +102,10 @@ class _Reader:
             return self.globals[name].value
         return None
 
+    def _declared_before(self, name: str) -> bool:
+        """Declared before, here or globally (a stage using an undeclared global is AL011); no side effect."""
+        return name in self.globals or (self.stage is not None and (name in self.env or name in self.args))
+
     def global_lookup(self, name: str) -> Optional[Traced]:
         b = self.globals.get(name)
         return b.value if b else None
@@ -134,8 +146,13 @@ class _Reader:
                     raise self.src.error(inst.line, f"ENV {raw!r} has no value")
                 out.append((self._name(raw, inst), None))
             else:
+                name = self._name(raw[:eq], inst)
+                # an ENV may extend what the base image set (PATH=...:$PATH); an ARG has only the Dockerfile
+                if not legacy and not self._declared_before(name) and _self_reference(name).search(raw, eq + 1):
+                    raise self.src.error(inst.line, f"{inst.keyword} {name} refers to itself ({raw[:60]}) and has "
+                                                    f"no earlier value: its default would be empty")
                 value = expand_word(args.slice(a + eq + 1, b), self.lookup, self.src.escape)
-                out.append((self._name(raw[:eq], inst), value))
+                out.append((name, value))
         return out
 
     def _name(self, name: str, inst: Instruction) -> str:
@@ -232,6 +249,12 @@ class _Reader:
             at = first.start if not first.synthetic else src.line_starts[inst.line - 1]
             via, value, start, end = first.via, effective, None, None
             line, column = src.line_of(at), src.column_of(at)
+        bad = sorted(UNSAFE.intersection(effective))
+        if bad:
+            shown = effective if len(effective) <= 60 else effective[:57] + "..."
+            raise src.error(line, f"{f.component} pin {shown!r} is not a version: it holds the shell "
+                                  f"metacharacters {' '.join(repr(c)[1:-1] for c in bad)}, and aligner never "
+                                  "passes such a value to a build")
         scheme = self.cat.scheme(f.component)
         kind_form = form(effective, scheme, f.op)
         version = normalise(effective, scheme) if kind_form in ("version", "range") else None
