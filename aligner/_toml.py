@@ -15,3 +15,13 @@ def loads(text: str) -> dict:
         return tomllib.loads(text)
     except RecursionError:  # `x = [[[[...` thousands deep: the parser recurses once per level
         raise TOMLDecodeError("arrays or tables nested too deeply") from None
+
+
+def line_of(exc: Exception):
+    """The line a decode error points at: its `lineno` (Python 3.14+), else the "(at line N" of its message."""
+    import re
+
+    if getattr(exc, "lineno", None):
+        return exc.lineno
+    m = re.search(r"\(at line (\d+)", str(exc))
+    return int(m.group(1)) if m else None

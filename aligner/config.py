@@ -132,7 +132,7 @@ def load(path: Optional[Path] = None) -> Config:
     except UnicodeDecodeError:
         raise InputError(where, None, "not valid UTF-8") from None
     except _toml.TOMLDecodeError as exc:
-        raise InputError(where, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
+        raise InputError(where, _toml.line_of(exc), f"invalid TOML: {exc}") from None
     tool = data.get("tool", {}) if path.name == "pyproject.toml" else {}
     if not isinstance(tool, dict):
         raise InputError(where, None, "`tool` must be a table")

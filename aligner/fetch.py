@@ -13,7 +13,7 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
 OFFLINE = False  # the CLI's --offline: refuse before any socket is opened
@@ -32,9 +32,20 @@ class Offline(FetchError):
     pass
 
 
+def _timeout() -> Tuple[float, float]:
+    """(connect, read) seconds; ALIGNER_HTTP_TIMEOUT sets both, as UV_HTTP_TIMEOUT does for uv."""
+    import os
+
+    try:
+        seconds = float(os.environ.get("ALIGNER_HTTP_TIMEOUT", ""))
+    except ValueError:
+        return (5.0, 30.0)
+    return (min(5.0, seconds), seconds) if seconds > 0 else (5.0, 30.0)
+
+
 @dataclass
 class Policy:
-    timeout: Tuple[float, float] = (5.0, 30.0)  # connect, read
+    timeout: Tuple[float, float] = field(default_factory=_timeout)  # connect, read
     attempts: int = 4
     backoff: float = 0.5  # seconds before the second attempt; doubled each time
     deadline: float = 120.0  # for all attempts together
@@ -46,7 +57,7 @@ class Policy:
 class Answer:
     url: str  # after redirects
     status_code: int
-    headers: Dict[str, str]
+    headers: Mapping[str, str]
     content: bytes
     extra: dict = field(default_factory=dict)  # what `check` derived from it, kept for the caller
 
@@ -110,7 +121,7 @@ def _follow(session, url: str, headers: Dict[str, str], policy: Policy) -> Answe
                 body += chunk
                 if len(body) > policy.max_bytes:
                     raise FetchError(f"{url}: body larger than {policy.max_bytes} bytes")
-            return Answer(url, r.status_code, dict(r.headers), bytes(body))
+            return Answer(url, r.status_code, r.headers, bytes(body))  # requests' headers: case-insensitive
     raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects (a redirect loop?)")
 
 

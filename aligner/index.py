@@ -156,7 +156,7 @@ class IndexClient:
         index_url: Optional[str] = None,
         cache: Optional[HttpCache] = None,
         session=None,
-        timeout: Tuple[float, float] = (5.0, 30.0),
+        timeout: Optional[Tuple[float, float]] = None,  # default: fetch's (ALIGNER_HTTP_TIMEOUT)
         attempts: int = 4,
         backoff: float = 0.5,
         deadline: float = 120.0,
@@ -171,7 +171,7 @@ class IndexClient:
         self.cache = cache or HttpCache()
         self._session = session
         self._local = threading.local()
-        self.policy = fetch.Policy(timeout, attempts, backoff, deadline, sleep=sleep)
+        self.policy = fetch.Policy(timeout or fetch.Policy().timeout, attempts, backoff, deadline, sleep=sleep)
         self.workers, self.max_age, self.offline = workers, max_age, offline or fetch.OFFLINE
         self.warnings: List[str] = []
 

@@ -153,7 +153,7 @@ def read(path: Path) -> dict:
         text = read_regular(path, 16 << 20).decode("utf-8")
         data = _toml.loads(text)
     except (UnicodeDecodeError, _toml.TOMLDecodeError) as exc:
-        raise InputError(str(path), getattr(exc, "lineno", None), f"not a readable lock: {exc}; delete it and run "
+        raise InputError(str(path), _toml.line_of(exc), f"not a readable lock: {exc}; delete it and run "
                                                                   "`aligner lock` to write a new one") from None
     problem = _shape_problem(data)
     if problem:

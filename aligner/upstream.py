@@ -174,7 +174,7 @@ def parse(source: str, data: bytes) -> Upstream:
     except UnicodeDecodeError:
         raise InputError(source, None, "not valid UTF-8") from None
     except _toml.TOMLDecodeError as exc:
-        raise InputError(source, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
+        raise InputError(source, _toml.line_of(exc), f"invalid TOML: {exc}") from None
     project = doc.get("project")
     if not isinstance(project, dict):
         raise InputError(source, None, "no [project] table: not a PEP 621 pyproject.toml")

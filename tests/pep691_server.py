@@ -2,8 +2,9 @@
 
 Serves /simple/<project>/ (JSON, or HTML when asked), PEP 658 `.metadata`
 files, and wheel files with Range support. `faults[path]` is a list of faults
-used up one per request: "500", "429:<seconds>", "reset", "delay:<seconds>",
-"truncate", "badjson".
+used up one per request: a status such as "500" or "503", "429:<seconds>", "reset", "delay:<seconds>",
+"truncate", "badjson", "redirect:<location>". Any other path is served from
+`blobs` (an upstream pyproject, say), with the same faults.
 """
 
 from __future__ import annotations
@@ -103,8 +104,10 @@ class Index:
                     return
                 if fault and fault.startswith("delay:"):
                     time.sleep(float(fault.split(":")[1]))
-                if fault == "500":
-                    return self.send(500, b"oops", "text/plain")
+                if fault and fault.startswith("redirect:"):
+                    return self.send(302, b"", "text/plain", {"Location": fault.split(":", 1)[1]})
+                if fault and fault.isdigit():  # "500", "503": that status
+                    return self.send(int(fault), b"oops", "text/plain")
                 if fault and fault.startswith("429:"):
                     return self.send(429, b"slow down", "text/plain", {"Retry-After": fault.split(":")[1]})
                 body, ctype = self.lookup()

@@ -190,6 +190,7 @@ def _resolve(args, targets, report: dict) -> bool:
 
 
 def _build(args, cfg, targets, report: dict) -> bool:
+    import shutil
     import tempfile
 
     from rich.console import Console
@@ -218,6 +219,10 @@ def _build(args, cfg, targets, report: dict) -> bool:
                 results = verify.run_bake(engine, targets, cfg.root, logs, secrets.args, status)
             else:
                 results = verify.run(engine, targets, cfg.root, logs, args.jobs, secrets.args, status, args.no_cache)
+    except KeyboardInterrupt:
+        if not args.logs:  # our own temporary folder: nobody will be told where it is
+            shutil.rmtree(logs, ignore_errors=True)
+        raise
     finally:
         secrets.close()
     show.text(results, Console(file=sys.stdout, width=max(100, Console().width)))

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set
 
 
 class EngineError(Exception):
@@ -45,8 +47,51 @@ class Engine:
             argv += ["--platform", platform]
         return argv + [tag, "-c", script, spec]
 
-    def run(self, argv: List[str], **kw) -> subprocess.CompletedProcess:
-        return subprocess.run(argv, env={**os.environ, **self.env}, **kw)
+    def run(self, argv: List[str], capture_output: bool = False, **kw) -> subprocess.CompletedProcess:
+        """Run the CLI; on Ctrl-C, or when `stop_children` is called from the main thread, it is stopped too."""
+        if capture_output:
+            kw["stdout"] = kw["stderr"] = subprocess.PIPE
+        with _lock:
+            if _stopping:
+                raise KeyboardInterrupt
+            proc = subprocess.Popen(argv, env={**os.environ, **self.env}, **kw)
+            _children.add(proc)
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            _stop(proc)
+            raise
+        finally:
+            with _lock:
+                _children.discard(proc)
+        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+_children: Set[subprocess.Popen] = set()
+_lock = threading.Lock()
+_stopping = False
+GRACE = 10.0  # seconds a docker CLI gets to cancel its build after SIGINT, as after a Ctrl-C in a terminal
+
+
+def stop_children() -> None:
+    """Stop every running docker CLI (the workers' builds) and start no more: called on Ctrl-C."""
+    global _stopping
+    with _lock:
+        _stopping = True
+        running = list(_children)
+    for proc in running:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _clis(explicit: Optional[str]) -> List[str]:

@@ -150,9 +150,18 @@ def run(engine: Engine, targets: List[Target], root: Path, logs: Path, jobs: int
 
     for t in targets:
         said(t, "queued")
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = [pool.submit(run_target, engine, t, root, logs, secrets, said, no_cache) for t in targets]
         return [f.result() for f in futures]
+    except KeyboardInterrupt:  # only the main thread hears Ctrl-C: stop the workers' builds, start no more
+        pool.shutdown(wait=False, cancel_futures=True)
+        from aligner.build.docker import stop_children
+
+        stop_children()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def run_bake(engine: Engine, targets: List[Target], root: Path, logs: Path, secrets: List[str],

@@ -1,0 +1,77 @@
+"""Every command on every hostile input (tests/hostile.py): exit 2, one error naming the file (and line),
+no traceback, and no file changed. A command that does not read the broken input still must not crash or
+write to it."""
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.hostile import CASES, COMMANDS
+from tests.repos import copy_repo
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory, run_aligner_module):
+    repo = copy_repo("dynamo", tmp_path_factory.mktemp("base"))
+    result = run_aligner_module("lock", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    return repo
+
+
+@pytest.fixture(scope="module")
+def run_aligner_module():
+    import subprocess
+
+    from tests.conftest import aligner_exe
+
+    def run(*args, cwd):
+        env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
+        # a FIFO opened by mistake would block forever: the timeout turns that into a failure
+        return subprocess.run([aligner_exe(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+
+    return run
+
+
+def state(repo: Path) -> dict:
+    """Every entry under the repo: a file's digest, a link's target, a FIFO as such (never opened)."""
+    out = {}
+    for path in sorted(repo.rglob("*")):
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            out[str(path)] = "link:" + os.readlink(path)
+        elif stat.S_ISREG(st.st_mode):
+            out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif stat.S_ISFIFO(st.st_mode):
+            out[str(path)] = "fifo"
+        else:
+            out[str(path)] = "dir"
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_every_command_refuses_the_input_cleanly(case, locked, run_aligner_module, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(locked, repo)
+    case.apply(repo)
+    before = state(repo)
+    where = re.escape(case.file) + (f":{case.line}" if case.line else "")
+    expected = re.compile(rf"^error: (?:\S*/)?{where}: .*{re.escape(case.message)}", re.M)
+    for name, (argv, reads) in COMMANDS.items():
+        result = run_aligner_module(*argv, cwd=repo)
+        said = f"{name} on {case.name}: exit {result.returncode}\n{result.stderr[-1500:]}"
+        assert "Traceback" not in result.stderr, said
+        if case.input in reads:
+            assert result.returncode == 2, said
+            assert expected.search(result.stderr), said
+            assert state(repo) == before, f"{name} changed files on {case.name}"
+        else:  # not its input: it may do its job (and write its own output), but touches nothing that was there
+            after = state(repo)
+            assert {k: after.get(k) for k in before} == before, f"{name} changed files on {case.name}"
+            for output in ("fix-report.md", "versions.md", "bake.json", "verify.md"):
+                (repo / output).unlink(missing_ok=True)
+    assert not list(repo.rglob("*.tmp")), "a temporary file was left behind"
