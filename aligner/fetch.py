@@ -66,11 +66,13 @@ def get(session, url: str, headers: Optional[Dict[str, str]] = None, check: Call
         policy: Optional[Policy] = None) -> Answer:
     """GET url with retries; `check` raises ValueError for a malformed answer (retried like a fault).
 
-    404 is NotFound, another 4xx a FetchError at once; a final 2xx/3xx-free answer is returned."""
+    404 is NotFound, another 4xx a FetchError at once; a final 2xx/3xx-free answer is returned.
+    `session` None: a new requests session."""
+    if OFFLINE:  # before importing requests: urllib3 opens a socket at import to probe for IPv6
+        raise Offline(f"{url}: --offline forbids the network")
     import requests
 
-    if OFFLINE:
-        raise Offline(f"{url}: --offline forbids the network")
+    session = session or requests.Session()
     policy = policy or Policy()
     stop = time.monotonic() + policy.deadline
     problem, wait, attempt = "no attempt made", 0.0, 0

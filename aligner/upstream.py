@@ -144,8 +144,6 @@ def _load_url(source: str, allow_insecure: bool, session, policy, warn) -> Upstr
 
 def _fetch(source: str, session, policy):
     """The upstream's answer, parsed; an answer that is no pyproject is retried like a fault, then refused."""
-    import requests
-
     from aligner import fetch
 
     def check(answer) -> None:
@@ -155,7 +153,7 @@ def _fetch(source: str, session, policy):
             raise ValueError(exc.message) from None
 
     policy = policy or fetch.Policy(max_bytes=MAX_BYTES)
-    return fetch.get(session or requests.Session(), source, {"Accept": "text/plain, */*"}, check, policy)
+    return fetch.get(session, source, {"Accept": "text/plain, */*"}, check, policy)
 
 
 def load_cached(source: str) -> Optional[Upstream]:

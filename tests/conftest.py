@@ -30,3 +30,21 @@ def run_aligner():
         )
 
     return run
+
+
+@pytest.fixture
+def served_upstream(tmp_path, monkeypatch):
+    """The dynamo fixture repo with its upstream pyproject served over http by the fault-injecting server
+    (tests/pep691_server.py, at /up/pyproject.toml), and a cache of its own: (repo, server, url)."""
+    from tests.pep691_server import Index
+    from tests.repos import copy_repo
+
+    repo = copy_repo("dynamo", tmp_path)
+    body = (repo / "upstream" / "pyproject.toml").read_bytes()
+    with Index() as server:
+        server.blobs["/up/pyproject.toml"] = body
+        url = f"http://127.0.0.1:{server.server.server_address[1]}/up/pyproject.toml"
+        config = repo / "aligner.toml"
+        config.write_text(config.read_text().replace('"upstream/pyproject.toml"', f'"{url}"'))
+        monkeypatch.setenv("ALIGNER_CACHE_DIR", str(tmp_path / "cache"))
+        yield repo, server, url

@@ -10,23 +10,13 @@ import requests
 
 from aligner import fetch
 from tests.pep691_server import Index
-from tests.repos import copy_repo
 
 PATH = "/up/pyproject.toml"
 
 
 @pytest.fixture
-def served(tmp_path, monkeypatch):
-    """The dynamo fixture repo with its upstream served over http, and a cache of its own."""
-    repo = copy_repo("dynamo", tmp_path)
-    body = (repo / "upstream" / "pyproject.toml").read_bytes()
-    with Index() as server:
-        server.blobs[PATH] = body
-        url = f"http://127.0.0.1:{server.server.server_address[1]}{PATH}"
-        config = repo / "aligner.toml"
-        config.write_text(config.read_text().replace('"upstream/pyproject.toml"', f'"{url}"'))
-        monkeypatch.setenv("ALIGNER_CACHE_DIR", str(tmp_path / "cache"))
-        yield repo, server, url
+def served(served_upstream):
+    return served_upstream
 
 
 def test_plain_http_is_refused_unless_allowed(served, run_aligner):

@@ -47,17 +47,24 @@ class Engine:
             argv += ["--platform", platform]
         return argv + [tag, "-c", script, spec]
 
-    def run(self, argv: List[str], capture_output: bool = False, **kw) -> subprocess.CompletedProcess:
-        """Run the CLI; on Ctrl-C, or when `stop_children` is called from the main thread, it is stopped too."""
+    def run(self, argv: List[str], capture_output: bool = False, timeout: Optional[float] = None,
+            input=None, **kw) -> subprocess.CompletedProcess:
+        """subprocess.run's contract; on Ctrl-C, or `stop_children` from the main thread, the CLI stops too."""
         if capture_output:
             kw["stdout"] = kw["stderr"] = subprocess.PIPE
+        if input is not None:
+            kw["stdin"] = subprocess.PIPE
         with _lock:
             if _stopping:
                 raise KeyboardInterrupt
             proc = subprocess.Popen(argv, env={**os.environ, **self.env}, **kw)
             _children.add(proc)
         try:
-            out, err = proc.communicate()
+            out, err = proc.communicate(input, timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
         except BaseException:
             _stop(proc)
             raise
