@@ -65,6 +65,15 @@ def test_a_lock_value_that_is_not_a_version_is_refused(tmp_path, value):
         plan.targets(lock, tmp_path, CAT, {}, lock_path="lock/aligner.lock")
 
 
+def test_probes_run_without_network_and_values_travel_as_data():
+    from aligner.build.docker import Engine
+
+    specs = [{"component": "vllm", "kind": "distribution", "names": ["vllm"]}]
+    argv = Engine("docker", True, {}).probe_argv("aligner-verify/img:amd64", "print(1)", json.dumps(specs), None)
+    assert argv[argv.index("--network") + 1] == "none" and "--rm" in argv
+    assert argv[-3:] == ["-c", "print(1)", json.dumps(specs)]  # the script, then one argument of JSON
+
+
 def run_probes(specs):
     out = subprocess.run([sys.executable, "-c", verify.probe_script(), json.dumps(specs)], capture_output=True,
                          text=True, env={"PATH": os.environ["PATH"]}, timeout=60)
