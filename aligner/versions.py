@@ -33,7 +33,7 @@ def normalise(text: str, scheme: str = "pep440") -> Optional[str]:
         return bare if _DOTTED.fullmatch(bare) else None
     try:
         return str(Version(bare))
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: a segment over Python's 4300-digit int limit
         return None
 
 

@@ -4,8 +4,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aligner.dockerfile import read
-from aligner.rewrite import render, rewrite
-from tests.dockerfile_gen import dockerfiles, versions
+from aligner.rewrite import rewrite
+from tests.dockerfile_gen import dockerfiles
+from tests.fuzz import choose_values
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -45,17 +46,7 @@ def test_rewriting_every_pin_to_its_own_value_is_identity(data):
 @given(dockerfiles(), st.data())
 def test_rewriting_changes_nothing_outside_the_value_spans(data, draw):
     pins = [p for p in read("Dockerfile", data).pins if p.form != "empty" and p.start is not None]
-    chosen = {}
-    for p in pins:
-        span = (p.start, p.end)
-        if span in chosen:
-            continue
-        if any(q.kind == "from" for q in pins if (q.start, q.end) == span):
-            # image tags have a fixed shape (25.06-py3, 12.8.1-devel): keep it, change the digits
-            digits = st.sampled_from("0123456789")
-            chosen[span] = "".join(draw.draw(digits) if c.isdigit() else c for c in p.value)
-        else:
-            chosen[span] = render(p, draw.draw(versions()))
+    chosen = choose_values(pins, draw.draw)  # image tags keep their shape; others take a new version
     new = rewrite(data, {p: chosen[(p.start, p.end)] for p in pins})
     again = [p for p in read("Dockerfile", new).pins if p.form != "empty" and p.start is not None]
     assert [p.value for p in again] == [chosen[(p.start, p.end)] for p in pins]

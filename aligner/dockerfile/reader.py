@@ -149,7 +149,7 @@ class _Reader:
                 name = self._name(raw[:eq], inst)
                 # an ENV may extend what the base image set (PATH=...:$PATH); an ARG has only the Dockerfile
                 if not legacy and not self._declared_before(name) and _self_reference(name).search(raw, eq + 1):
-                    raise self.src.error(inst.line, f"{inst.keyword} {name} refers to itself ({raw[:60]}) and has "
+                    raise self.src.error(inst.line, f"{inst.keyword} {name} refers to itself ({raw[:60]!r}) and has "
                                                     f"no earlier value: its default would be empty")
                 value = expand_word(args.slice(a + eq + 1, b), self.lookup, self.src.escape)
                 out.append((name, value))
@@ -235,10 +235,26 @@ class _Reader:
         return [words]
 
     # -- pins ------------------------------------------------------------------
+    def _stands_alone(self, start: int) -> bool:
+        """Whether a value starting at `start` can be replaced without the bytes before it acting on the
+        new ones: not after an unbraced `$NAME` (`$A.1` -> `$A0.11.0` names A0), nor after an escape
+        character (`\\$A` -> `\\0.11.0` keeps the backslash)."""
+        esc = re.escape(self.src.escape)
+        before = self.src.text[max(0, start - 1024):start]
+        # line continuations (and the comment lines inside them) join what lies on either side: `$A\<nl>1.0`
+        # is `$A1.0`, so read the logical text
+        before = re.sub(r"%s[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*" % esc, "", before)
+        if re.search(r"(?<!%s)\$[A-Za-z_][A-Za-z0-9_]*$" % esc, before):
+            return False
+        run = len(before) - len(before.rstrip(self.src.escape))
+        return run % 2 == 0
+
     def _pin(self, f: Found) -> None:
         src, inst = self.src, self.inst
         effective = f.word.text[f.i:f.j]
         where = f.word.locate(f.i, f.j)
+        if where and not self._stands_alone(where[0][0]):
+            where = None  # new bytes there would join what comes before: not one span to rewrite
         if where:
             (a, b), via = where
             value, start, end = src.text[a:b], src.byte_offset(a), src.byte_offset(b)
