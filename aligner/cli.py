@@ -295,8 +295,7 @@ def _cmd_pins(args: argparse.Namespace) -> int:
     from aligner.pinsview import print_json, print_table
 
     _load_config(args)  # the config's own components, and its errors
-    files, missing, refused = discover.find(args.paths)
-    errors = [InputError(p, None, "no such file or directory") for p in missing] + refused
+    files, errors = discover.find(args.paths)
     parsed = []
     for path in files:
         try:
@@ -309,7 +308,7 @@ def _cmd_pins(args: argparse.Namespace) -> int:
         print_table(parsed)
     for exc in errors:
         print(f"error: {exc}", file=sys.stderr)
-    if not files and not missing:
+    if not files and not errors:
         print("warning: no Dockerfiles found under " + " ".join(args.paths), file=sys.stderr)
     return EXIT_ERROR if errors else EXIT_OK
 
@@ -641,7 +640,6 @@ def _cmd_fix(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace, cfg) -> int:
-    import os
     from pathlib import Path
 
     from aligner import fix, fixreport, lock

@@ -100,6 +100,21 @@ IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list
               "context": str}
 
 
+def _check_dockerfile(root: Path, name: str, where: str, key: str) -> None:
+    """A configured Dockerfile: there, a regular file, and inside the repository (a symlink may not lead out)."""
+    from aligner.discover import inside
+
+    path, named_by = root / name, f"{where}, {key}"
+    if not os.path.lexists(path):
+        raise InputError(where, None, f"{key}: no such Dockerfile {name!r}")
+    if not os.path.isfile(path):
+        raise InputError(str(path), None, "is not a regular file (a directory, FIFO, socket or device): not reading "
+                                          f"it (named by {named_by})")
+    if not inside(path, root):
+        how = "is a symlink that leads" if os.path.islink(path) else "lies"
+        raise InputError(str(path), None, f"{how} out of the repository ({root}): not reading it (named by {named_by})")
+
+
 def find(start: Optional[Path] = None) -> Optional[Path]:
     """The nearest aligner.toml, or pyproject.toml with [tool.aligner], from start upwards."""
     here = Path(start or os.getcwd()).resolve()
@@ -166,18 +181,8 @@ def load(path: Optional[Path] = None) -> Config:
             [image["dockerfile"]] if "dockerfile" in image else [])
         if not files:
             raise InputError(where, None, f"{key} needs `dockerfile` or `dockerfiles`")
-        from aligner.discover import inside
-
         for f in files:
-            if not os.path.lexists(cfg.root / f):
-                raise InputError(where, None, f"{key}: no such Dockerfile {f!r}")
-            if not os.path.isfile(cfg.root / f):
-                raise InputError(str(cfg.root / f), None, "is not a regular file (a directory, FIFO, socket or "
-                                                           f"device): not reading it (named by {where}, {key})")
-            if not inside(cfg.root / f, cfg.root):
-                how = "is a symlink that leads" if os.path.islink(cfg.root / f) else "lies"
-                raise InputError(str(cfg.root / f), None, f"{how} out of the repository ({cfg.root}): not reading "
-                                                           "it (named by " + f"{where}, {key})")
+            _check_dockerfile(cfg.root, f, where, key)
         plats = _platforms(image, key + ".", where) or cfg.platforms
         _gpus(_strings(image, "gpus", key + ".", where), key + ".gpus", where)
         if "driver" in image and not re.fullmatch(r"\d+(\.\d+){0,2}", image["driver"]):

@@ -16,10 +16,10 @@ def is_dockerfile(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in PATTERNS)
 
 
-def find(paths: Iterable[str]) -> Tuple[List[str], List[str], List[InputError]]:
-    """(Dockerfiles found, paths that do not exist, files refused). Files named directly are always taken;
-    a Dockerfile found in a directory that is a symlink leading out of that directory is refused."""
-    found, missing, refused = [], [], []
+def find(paths: Iterable[str]) -> Tuple[List[str], List[InputError]]:
+    """(Dockerfiles found, errors: paths that do not exist, files refused). Files named directly are always
+    taken; a Dockerfile found in a directory that is a symlink leading out of that directory is refused."""
+    found, errors = [], []
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
@@ -29,16 +29,16 @@ def find(paths: Iterable[str]) -> Tuple[List[str], List[str], List[InputError]]:
                         continue
                     full = os.path.join(root, f)
                     if os.path.islink(full) and not inside(full, path):
-                        refused.append(InputError(full, None, f"is a symlink that leads out of {path} "
+                        errors.append(InputError(full, None, f"is a symlink that leads out of {path} "
                                                               f"(to {os.path.realpath(full)}): not reading it"))
                     else:
                         found.append(full)
         elif os.path.lexists(path):
             found.append(path)
         else:
-            missing.append(path)
+            errors.append(InputError(path, None, "no such file or directory"))
     seen = set()
-    return [f for f in found if not (f in seen or seen.add(f))], missing, refused
+    return [f for f in found if not (f in seen or seen.add(f))], errors
 
 
 def inside(path: str, root) -> bool:

@@ -80,3 +80,12 @@ def check(run_aligner, repo, *paths):
     doc = json.loads(result.stdout)
     assert not doc["errors"], doc["errors"]
     return result.returncode, doc["findings"]
+
+
+def by_place(findings) -> dict:
+    """Findings keyed by (code, path, line), asserting no place has two of one code."""
+    out = {}
+    for f in findings:
+        assert (f["code"], f["path"], f["line"]) not in out, f
+        out[(f["code"], f["path"], f["line"])] = f
+    return out

@@ -14,8 +14,6 @@ Three input sources: mutated and spliced generated Dockerfiles (`mutated_files`)
   bytes then works, and finds each of those pins (as a multiset of span and value) at its new
   span with its new value; a pin that only the new value makes is not a failure.
 
-Known bugs (KNOWN_BUGS) are counted, not failed on, unless --strict.
-
 The short run is tests/test_fuzz.py. The long run:
 
     python3 -m tests.fuzz --examples 200000            # every source, 200000 examples each
@@ -73,24 +71,6 @@ def check_input_error(err: InputError, data: bytes) -> None:
         f"InputError at line {err.line!r} of a file of {lines} lines: {err}")
     text = str(err)
     assert "\n" not in text and "\r" not in text, f"InputError is not one line: {text!r}"
-
-
-class KnownBug(Exception):
-    """An input that hits a bug already reported (see KNOWN_BUGS and the regression tests)."""
-
-
-# Bugs the fuzzer finds are kept by tests/test_fuzz.py as strict xfail regression tests until fixed.
-# While they stand, the fuzzer counts the inputs that hit them instead of failing on them again
-# (--strict fails on them too). Drop an entry when aligner is fixed.
-KNOWN_BUGS: Dict[str, str] = {}  # none open: each one found is fixed and tested in tests/test_fuzz.py
-STRICT = False  # True: a known bug is a failure like any other
-
-
-def known_bug(name: str) -> None:
-    """Raise KnownBug(name) unless the run is strict (then the caller fails as it would)."""
-    assert name in KNOWN_BUGS, name
-    if not STRICT:
-        raise KnownBug(name)
 
 
 def check_read(data: bytes):
@@ -199,16 +179,12 @@ def check_rewrite(data: bytes, df, draw: Draw) -> str:
 
 
 def check_all(data: bytes, draw: Draw) -> str:
-    """Every property on one input; returns what happened to it ("refused", "known bug NAME",
-    or check_rewrite's word)."""
-    try:
-        df = check_read(data)
-        if df is None:
-            return "refused"
-        check_spans(data, df)
-        return check_rewrite(data, df, draw)
-    except KnownBug as bug:
-        return f"known bug {bug}"
+    """Every property on one input; returns what happened to it ("refused", or check_rewrite's word)."""
+    df = check_read(data)
+    if df is None:
+        return "refused"
+    check_spans(data, df)
+    return check_rewrite(data, df, draw)
 
 
 # -- inputs: mutated generated files -----------------------------------------------------------
@@ -480,10 +456,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--source", choices=[*SOURCES, "all"], default="all")
     parser.add_argument("--seed", type=int, help="hypothesis seed of the first run (default: random)")
     parser.add_argument("--batch", type=int, default=2000, help="examples per hypothesis run (default 2000)")
-    parser.add_argument("--strict", action="store_true", help="fail on the known bugs (KNOWN_BUGS) too")
     args = parser.parse_args(argv)
-    global STRICT
-    STRICT = args.strict
     sources = list(SOURCES) if args.source == "all" else [args.source]
     failed, total = [], 0
     for source in sources:

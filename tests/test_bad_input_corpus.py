@@ -11,30 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
 from tests.hostile import CASES, COMMANDS
 from tests.repos import copy_repo
 
 
 @pytest.fixture(scope="module")
-def locked(tmp_path_factory, run_aligner_module):
+def locked(tmp_path_factory):
     repo = copy_repo("dynamo", tmp_path_factory.mktemp("base"))
-    result = run_aligner_module("lock", cwd=repo)
+    result = processes.run("lock", cwd=repo)
     assert result.returncode == 0, result.stderr
     return repo
-
-
-@pytest.fixture(scope="module")
-def run_aligner_module():
-    import subprocess
-
-    from tests.conftest import aligner_exe
-
-    def run(*args, cwd):
-        env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
-        # a FIFO opened by mistake would block forever: the timeout turns that into a failure
-        return subprocess.run([aligner_exe(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
-
-    return run
 
 
 def state(repo: Path) -> dict:
@@ -54,7 +41,7 @@ def state(repo: Path) -> dict:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_every_command_refuses_the_input_cleanly(case, locked, run_aligner_module, tmp_path):
+def test_every_command_refuses_the_input_cleanly(case, locked, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(locked, repo)
     case.apply(repo)
@@ -62,7 +49,8 @@ def test_every_command_refuses_the_input_cleanly(case, locked, run_aligner_modul
     where = re.escape(case.file) + (f":{case.line}" if case.line else "")
     expected = re.compile(rf"^error: (?:\S*/)?{where}: .*{re.escape(case.message)}", re.M)
     for name, (argv, reads) in COMMANDS.items():
-        result = run_aligner_module(*argv, cwd=repo)
+        # a FIFO opened by mistake would block forever: the timeout turns that into a failure
+        result = processes.run(*argv, cwd=repo, timeout=120)
         said = f"{name} on {case.name}: exit {result.returncode}\n{result.stderr[-1500:]}"
         assert "Traceback" not in result.stderr, said
         if case.input in reads:

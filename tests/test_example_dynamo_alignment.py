@@ -10,7 +10,7 @@ from packaging.requirements import Requirement
 
 from tests.example_docs import blocks, run_all
 from tests.example_facts import (
-    EXAMPLES, arg, check, copy_example, line_of, release, tomllib, upstream_pin as upstream_pin_of,
+    EXAMPLES, arg, by_place, check, copy_example, line_of, release, tomllib, upstream_pin as upstream_pin_of,
 )
 
 
@@ -37,13 +37,6 @@ def repo(tmp_path):
     return copy_example(EXAMPLE, tmp_path)
 
 
-def by_place(findings):
-    out = {}
-    for f in findings:
-        assert (f["code"], f["path"], f["line"]) not in out, f
-        out[(f["code"], f["path"], f["line"])] = f["message"]
-    return out
-
 
 def test_check_finds_every_misalignment_and_nothing_else(repo, run_aligner):
     vllm_df, trt_df = repo / "Dockerfile.dynamo-vllm", repo / "Dockerfile.dynamo-trtllm"
@@ -61,12 +54,13 @@ def test_check_finds_every_misalignment_and_nothing_else(repo, run_aligner):
         ("AL012", "lock/aligner.lock", 1),
     }
     assert set(found) == expected
-    unpinned = found[("AL001", "Dockerfile.dynamo-trtllm", line_of(trt_df, "ARG TENSORRTLLM_PIP_WHEEL="))]
+    unpinned = found[("AL001", "Dockerfile.dynamo-trtllm", line_of(trt_df, "ARG TENSORRTLLM_PIP_WHEEL="))]["message"]
     assert f"{trt_up.name} is not pinned" in unpinned and "no version" in unpinned
-    drift = found[("AL002", "Dockerfile.dynamo-vllm", line_of(vllm_df, "ARG VLLM_REF="))]
+    drift = found[("AL002", "Dockerfile.dynamo-vllm", line_of(vllm_df, "ARG VLLM_REF="))]["message"]
     assert f"vllm {vllm_pin} is outside {vllm_up}" in drift
-    assert "flashinfer-python" in found[("AL001", "Dockerfile.dynamo-vllm", line_of(vllm_df, "ARG FLASHINF_REF="))]
-    assert "missing" in found[("AL012", "lock/aligner.lock", 1)]
+    flashinf = found[("AL001", "Dockerfile.dynamo-vllm", line_of(vllm_df, "ARG FLASHINF_REF="))]
+    assert "flashinfer-python" in flashinf["message"]
+    assert "missing" in found[("AL012", "lock/aligner.lock", 1)]["message"]
 
 
 def test_the_hand_made_flashinfer_pin_breaks_vllms_own_requirement(repo, run_aligner):
@@ -80,8 +74,8 @@ def test_the_hand_made_flashinfer_pin_breaks_vllms_own_requirement(repo, run_ali
     found = by_place(findings)
     place = ("AL003", "hand-aligned/Dockerfile.dynamo-vllm", line_of(df, "ARG FLASHINF_REF="))
     assert set(found) == {place, ("AL012", "lock/aligner.lock", 1)}
-    assert f"flashinfer-python {hand} does not satisfy vllm {vllm} [flashinfer]" in found[place]
-    assert f"requires flashinfer-python=={needed}" in found[place]
+    assert f"flashinfer-python {hand} does not satisfy vllm {vllm} [flashinfer]" in found[place]["message"]
+    assert f"requires flashinfer-python=={needed}" in found[place]["message"]
 
 
 def test_after_fix_nothing_is_left_and_the_pins_are_the_required_ones(repo, run_aligner):

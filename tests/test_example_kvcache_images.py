@@ -11,7 +11,7 @@ from packaging.version import Version
 
 from tests.example_docs import blocks, run_all
 from tests.example_facts import (
-    EXAMPLES, arg, check, copy_example, line_of, releases, upstream_pin as upstream_pin_of,
+    EXAMPLES, arg, by_place, check, copy_example, line_of, releases, upstream_pin as upstream_pin_of,
 )
 
 
@@ -57,13 +57,6 @@ def repo(tmp_path):
     return copy_example(EXAMPLE, tmp_path)
 
 
-def by_place(findings):
-    out = {}
-    for f in findings:
-        assert (f["code"], f["path"], f["line"]) not in out, f
-        out[(f["code"], f["path"], f["line"])] = (f["severity"], f["message"])
-    return out
-
 
 def test_check_finds_every_misalignment_and_nothing_else(repo, run_aligner):
     vdf, sdf = repo / VLLM_DF, repo / SGLANG_DF
@@ -93,8 +86,8 @@ def test_check_finds_every_misalignment_and_nothing_else(repo, run_aligner):
         "lock": ("AL012", "lock/aligner.lock", 1),
     }
     assert set(found) == set(places.values())
-    sev = {k: found[p][0] for k, p in places.items()}
-    msg = {k: found[p][1] for k, p in places.items()}
+    sev = {k: found[p]["severity"] for k, p in places.items()}
+    msg = {k: found[p]["message"] for k, p in places.items()}
     assert sev == {"sglang": "error", "cuda": "warning", "torch": "error", "nixl-sglang": "error",
                    "tag": "warning", "nixl-vllm": "error", "lock": "error"}
     up_sglang, up_nixl_s, up_nixl_v = upstream_pin("sglang", "sglang"), upstream_pin("sglang", "nixl"), \

@@ -14,7 +14,7 @@ from packaging.version import Version
 
 from tests.example_docs import blocks, run_all
 from tests.example_facts import (
-    EXAMPLES, arch_row, arg, check, copy_example, gpu_compute, line_of, release, releases, rules,
+    EXAMPLES, arch_row, arg, by_place, check, copy_example, gpu_compute, line_of, release, releases, rules,
     tomllib,
 )
 
@@ -87,13 +87,6 @@ def tag_versions(tag: str) -> dict:
 def repo(tmp_path):
     return copy_example(EXAMPLE, tmp_path)
 
-
-def by_place(findings) -> dict:
-    out = {}
-    for f in findings:
-        assert (f["code"], f["path"], f["line"]) not in out, f
-        out[(f["code"], f["path"], f["line"])] = f
-    return out
 
 
 # ---- the tests ------------------------------------------------------------------------------------

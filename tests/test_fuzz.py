@@ -6,12 +6,9 @@ ALIGNER_FUZZ_EXAMPLES inputs (default 300). The long run, outside pytest:
     python3 -m tests.fuzz --examples 200000
 
 (`--source mutated|binary|tokens` for one source, `--seed N` to repeat a run, `--batch N`
-examples per hypothesis run, `--strict` to fail on the known bugs below as well). It prints how
-many inputs it tried and exits 1 on a failure.
+examples per hypothesis run). It prints how many inputs it tried and exits 1 on a failure.
 
-What the fuzzer found is here as minimal inputs: fixed bugs as plain tests, open ones as strict
-xfail tests, which the fuzzer counts instead of failing on (fuzz.KNOWN_BUGS). Fixing one makes
-its test XPASS, a failure: then drop the xfail mark and its entry in fuzz.KNOWN_BUGS.
+What the fuzzer found is here as minimal inputs, each a regression test of the fix.
 """
 
 import os
@@ -49,14 +46,11 @@ def test_dockerfile_tokens(data, drawer):
 
 
 def read_or_refuse(data: bytes) -> None:
-    """What every input must do: be read, or be refused with a good InputError (known bugs fail)."""
+    """What every input must do: be read, or be refused with a good InputError."""
     try:
         read(fuzz.PATH, data)
     except InputError as err:
-        try:
-            fuzz.check_input_error(err, data)
-        except fuzz.KnownBug as bug:
-            raise AssertionError(f"known bug {bug}: {str(err)!r}") from None
+        fuzz.check_input_error(err, data)
 
 
 def check_rewrite_to(data: bytes, component: str, value: str) -> None:
@@ -75,10 +69,6 @@ def check_rewrite_to(data: bytes, component: str, value: str) -> None:
     except InputError as err:
         raise AssertionError(f"the rewritten file is refused: {err}") from None
     assert [(p.start, p.value) for p in again] == [(pin.start, value)], new
-
-
-def test_known_bugs_are_each_tested_here():
-    assert sorted(fuzz.KNOWN_BUGS) == []  # every bug found so far is fixed, and tested below
 
 
 # -- what the fuzzer found, as minimal inputs ------------------------------------------------

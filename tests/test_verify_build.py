@@ -7,7 +7,6 @@ the pins by reading the Dockerfiles' text.
 """
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import aligner_exe
+from tests import processes
 from tests.repos import copy_repo
 
 BASE = "aligner-test-base:bookworm"
@@ -35,8 +34,7 @@ def engine():
 
 
 def aligner(*args, cwd):
-    env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
-    return subprocess.run([aligner_exe(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
+    return processes.run(*args, cwd=cwd, timeout=900)
 
 
 def base_python() -> str:
@@ -176,14 +174,11 @@ def test_a_value_that_is_not_a_version_never_reaches_a_build(locked_repo, tmp_pa
 
 
 def test_no_engine_is_a_clear_error_naming_docker_host(locked_repo):
-    env = dict(os.environ, DOCKER_HOST="unix:///nonexistent/docker.sock")
-    out = subprocess.run([aligner_exe(), "verify", "--build"], cwd=locked_repo, capture_output=True, text=True,
-                         env=env, timeout=120)
+    out = processes.run("verify", "--build", cwd=locked_repo, timeout=120,
+                        extra={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     assert out.returncode == 2
     assert "unix:///nonexistent/docker.sock" in out.stderr and "Traceback" not in out.stderr
-    env = dict(os.environ, ALIGNER_DOCKER="no-such-docker-cli")
-    out = subprocess.run([aligner_exe(), "verify", "--build"], cwd=locked_repo, capture_output=True, text=True,
-                         env=env, timeout=120)
+    out = processes.run("verify", "--build", cwd=locked_repo, timeout=120, extra={"ALIGNER_DOCKER": "no-such-docker-cli"})
     assert out.returncode == 2 and "no-such-docker-cli" in out.stderr
 
 

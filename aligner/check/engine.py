@@ -48,8 +48,7 @@ def selected(codes: Sequence[str], s: Settings, cfg) -> List[str]:
 def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
     from aligner import discover
 
-    files, missing, refused = discover.find(paths)
-    errors = [InputError(p, None, "no such file or directory") for p in missing] + refused
+    files, errors = discover.find(paths)
     data: Dict[str, bytes] = {}
     for path in files:
         try:
