@@ -152,6 +152,11 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
         if pin.start is None:
             fp.left.append(f"{rel}:{pin.line}: {pin.component} is assembled from several places; set {version} by hand")
             continue
+        if pin.form in ("dynamic", "unset"):
+            made = "is computed while the image builds" if pin.form == "dynamic" else "has no value in the file"
+            fp.left.append(f"{rel}:{pin.line}: {pin.via or pin.name} {made} ({pin.value}); aligner never writes over "
+                           f"it: set {pin.component} {version} where the value comes from")
+            continue
         if pin.form == "commit":
             fp.left.append(f"{rel}:{pin.line}: {pin.via or pin.name} holds a commit; a commit for {pin.component} "
                            f"{version} (or its tag) is yours to choose")

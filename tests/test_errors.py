@@ -15,12 +15,12 @@ BAD = [
     ("no-from", b"ARG VLLM_REF=v0.10.2\n", 1, "no FROM instruction"),
     ("run-before-from", b"ARG A=1\nRUN pip install vllm\nFROM python:3.12\n", 2, "RUN before the first FROM"),
     ("unterminated-heredoc", b"FROM python:3.12\nRUN <<EOF\npip install vllm==0.10.2\n", 2, "unterminated heredoc"),
-    ("unterminated-double-quote", b'FROM python:3.12\nRUN pip install "vllm==0.10.2\n', 2, 'unterminated " quote'),
+    ("unterminated-double-quote", b'FROM python:3.12\nARG VLLM_REF="v0.10.2\n', 2, 'unterminated " quote'),
     ("unterminated-single-quote", b"FROM python:3.12\nARG VLLM_REF='v0.10.2\n", 2, "unterminated ' quote"),
-    ("unterminated-expansion", b"FROM python:3.12\nRUN \\\n  pip install vllm==${VLLM\n", 3, "unterminated ${"),
+    ("unterminated-expansion", b"FROM python:3.12\nENV \\\n  VLLM=${VLLM\n", 3, "unterminated ${"),
     ("bad-escape-directive", b"# escape=x\nFROM python:3.12\n", 1, "escape directive"),
-    ("bad-arg-name", b"ARG 1BAD=2\nFROM python:3.12\n", 1, "not a valid variable name"),
-    ("nested-too-deep", ("ARG A=1\nFROM python:3.12\nRUN echo " + "${A:-" * 40 + "x" + "}" * 40 + "\n").encode(), 3, "nested deeper"),
+    ("bad-env-name", b"FROM python:3.12\nENV 1BAD=2\n", 2, "not a valid variable name"),
+    ("nested-too-deep", ("ARG A=1\nFROM python:3.12\nARG B=" + "${A:-" * 40 + "x" + "}" * 40 + "\n").encode(), 3, "nested deeper"),
 ]
 
 

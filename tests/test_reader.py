@@ -48,7 +48,7 @@ def test_default_used_when_unset_and_ignored_when_set():
 
 def test_undefined_variable_pins_the_expression():
     p = one("FROM python:3.12\nRUN pip install vllm==${VLLM_VERSION}\n", kind="pip")
-    assert (p.value, p.form, p.version, p.column) == ("${VLLM_VERSION}", "empty", None, 23)
+    assert (p.value, p.form, p.version, p.column) == ("${VLLM_VERSION}", "unset", None, 23)
 
 
 def test_empty_ref_is_a_zero_width_pin_between_the_quotes():
@@ -197,15 +197,32 @@ def test_byte_offsets_count_utf8_bytes():
     assert data[p.start:p.end] == b"v0.11.0" and p.column == 14
 
 
-def test_trailing_comment_on_an_arg_line_is_an_error_as_in_docker():
-    from aligner.errors import InputError
-
-    with pytest.raises(InputError) as err:
-        read("Dockerfile", b"ARG VLLM_REF=v0.11.0 # latest\nFROM python:3.12\n")
-    assert err.value.line == 1 and "'#'" in err.value.message
+def test_trailing_comment_on_an_arg_line_is_read_as_buildkit_does():
+    # moby/buildkit frontend/dockerfile/instructions/parse.go parseArg: every word is a name or
+    # name=value and only a blank name is refused, so `# latest` declares ARGs named "#" and "latest"
+    doc = read("Dockerfile", b'ARG VLLM_REF="v0.10.1.1"  # from v0.10.1.1\nFROM python:3.12\n')
+    assert [(p.component, p.value, p.line) for p in doc.pins if p.kind == "arg"] == [("vllm", "v0.10.1.1", 1)]
 
 
 def test_blank_line_inside_a_continuation_is_skipped_as_buildkit_does():
     # moby/buildkit frontend/dockerfile/parser/parser.go: isEmptyContinuationLine -> continue
     text = "FROM python:3.12\nRUN pip install \\\n\n    nixl==0.7.0\n"
     assert [(p.value, p.line) for p in pins(text, kind="pip")] == [("0.7.0", 4)]
+
+
+def test_a_child_stage_inherits_its_parents_args():
+    # docs.docker.com/build/building/variables ("Scoping"): a stage FROM an earlier stage inherits the
+    # build arguments and environment variables of that stage
+    text = ("FROM python:3.12 AS base\nARG VLLM_VERSION=0.10.2\nFROM base AS app\n"
+            "RUN pip install vllm==${VLLM_VERSION}\nFROM python:3.12 AS other\nRUN pip install vllm==${VLLM_VERSION}\n")
+    doc = read("Dockerfile", text.encode())
+    got = [(p.stage, p.value, p.form) for p in doc.pins if p.kind == "pip"]
+    assert got == [("app", "0.10.2", "version"), ("other", "${VLLM_VERSION}", "unset")]
+    assert doc.hidden_uses == []
+
+
+def test_an_arg_name_no_variable_can_reach_is_declared_and_ignored():
+    # BuildKit's parseArg refuses only a blank name; `ARG 1BAD=2` builds, and `$1BAD` is `$1` then "BAD"
+    doc = read("Dockerfile", b"ARG 1BAD=2 VLLM_REF=v0.10.2\nFROM python:3.12\n")
+    assert [(p.name, p.value) for p in doc.pins if p.kind == "arg"] == [("VLLM_REF", "v0.10.2")]
+    assert [v.name for v in doc.variables] == ["VLLM_REF"]

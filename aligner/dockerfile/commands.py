@@ -91,7 +91,7 @@ def command_finds(cat: Catalog, words: List[Traced], clone: List[Tuple[str, str]
 
 def requirement_finds(cat: Catalog, word: Traced, kind: str) -> Iterator[Found]:
     """The version in one pip requirement (`vllm[flashinfer]==0.10.2`, a git URL, ...)."""
-    text = word.text
+    text = _masked(word)
     url = _URL_REQ.match(text)
     target = text[url.end():] if url else text
     if target.startswith("git+") or "://" in target:
@@ -117,6 +117,12 @@ def requirement_finds(cat: Catalog, word: Traced, kind: str) -> Iterator[Found]:
     else:
         lead = len(spec) - len(spec.lstrip())
         yield Found(component, kind, m.group("name"), word, base + lead, base + len(spec.rstrip()), "", extras)
+
+
+def _masked(word: Traced) -> str:
+    """The word's text with what the shell computes at build time (`$(cat f)`) blanked to one version-like
+    run of the same length, so that its spaces and `;` do not read as a requirement's structure."""
+    return "".join("0" * len(p.text) if p.unknown else p.text for p in word.pieces)
 
 
 def _git_url(cat: Catalog, word: Traced, offset: int) -> Iterator[Found]:

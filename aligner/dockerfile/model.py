@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import List, Optional, Tuple
 
 KINDS = ("arg", "env", "from", "pip", "git")
-FORMS = ("version", "range", "commit", "moving", "empty")
+# dynamic: computed while the image builds (`$(cat f)`); unset: a variable with no value in the file
+FORMS = ("version", "range", "commit", "moving", "empty", "dynamic", "unset")
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,4 @@ class Dockerfile:
     stages: List[Stage] = field(default_factory=list)
     variables: List[Variable] = field(default_factory=list)
     hidden_uses: List[HiddenUse] = field(default_factory=list)
+    unread: List[Tuple[int, str]] = field(default_factory=list)  # (line, why) of RUN scripts left unread

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 from aligner.components import Catalog, catalog
 from aligner.dockerfile.commands import Found, command_finds, image_finds, requirement_finds
 from aligner.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
@@ -21,9 +23,6 @@ _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RENOVATE = re.compile(r"#\s*renovate:.*?\bdepName=(\S+)")
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash"})
-# a version, tag, ref or range never holds these; a value with them could run as shell in a build
-# (`$(...)` is caught by its parenthesis; a bare `$V` in single quotes reaches pip literally and fails there)
-UNSAFE = frozenset(";|&`()\\'\"\n\r")
 
 
 @dataclass
@@ -48,9 +47,35 @@ def read_bytes(path: str) -> bytes:
     return read_regular(path, MAX_BYTES)
 
 
-def _self_reference(name: str) -> "re.Pattern":
-    """`$A`, `${A}`, `${A#v}` in A's own value; `${A:-x}` and `${A-x}` name a default, so they are no loop."""
-    return re.compile(r"\$(?:%s(?![A-Za-z0-9_])|\{%s(?!:?-)(?![A-Za-z0-9_]))" % (name, name))
+def _form(f: Found, effective: str, scheme: str) -> str:
+    """The form of a found value. What the build computes (`$(cat f)`, a variable with no value in the
+    file) is `dynamic` or `unset`, never a reason to refuse the file; a value with shell metacharacters
+    is no version (`moving`), so neither it nor a dynamic one is ever passed to a build or written."""
+    if f.word.slice(f.i, f.j).unknown:
+        return "dynamic" if effective else "unset"
+    kind = form(effective, scheme, f.op)  # shell metacharacters never make a version
+    if kind == "range":
+        try:
+            SpecifierSet(f"{f.op}{effective}" if f.op else effective)
+        except InvalidSpecifier:
+            return "moving"  # `==0.10.2; curl x`: pip refuses it, no range of versions
+    return kind
+
+
+def _shell_script(words: List[Traced]) -> Optional[Traced]:
+    """The script of `sh -c SCRIPT`, `bash -ec SCRIPT`, `/bin/bash -lc SCRIPT`; None for other commands."""
+    k = 0
+    while k < len(words) and words[k].text in ("sudo", "exec", "env", "command", "nohup", "time"):
+        k += 1
+    if k >= len(words) or posixpath.basename(words[k].text) not in SHELLS:
+        return None
+    for at in range(k + 1, len(words)):
+        text = words[at].text
+        if not text.startswith("-") or text in ("-", "--"):
+            return None
+        if not text.startswith("--") and "c" in text[1:]:
+            return words[at + 1] if at + 1 < len(words) else None
+    return None
 
 
 class _Reader:
@@ -61,6 +86,7 @@ class _Reader:
         self.args: Dict[str, _Binding] = {}
         self.env: Dict[str, Traced] = {}
         self.stage_env: List[Dict[str, Traced]] = []
+        self.stage_args: List[Dict[str, _Binding]] = []
         self.stage: Optional[Stage] = None
         self.hidden: Set[str] = set()
         self.inst: Optional[Instruction] = None
@@ -102,10 +128,6 @@ class _Reader:
             return self.globals[name].value
         return None
 
-    def _declared_before(self, name: str) -> bool:
-        """Declared before, here or globally (a stage using an undeclared global is AL011); no side effect."""
-        return name in self.globals or (self.stage is not None and (name in self.env or name in self.args))
-
     def global_lookup(self, name: str) -> Optional[Traced]:
         b = self.globals.get(name)
         return b.value if b else None
@@ -140,17 +162,17 @@ class _Reader:
             return [(self._name(first, inst), value)]
         for a, b in words:
             raw = text[a:b]
+            if not legacy and raw.startswith("#"):
+                break  # `ARG V="x"  # note`: Docker declares the words after as ARGs without value; none is a pin
             eq = raw.find("=")
+            if not legacy and not _VAR_NAME.fullmatch(raw[:eq] if eq >= 0 else raw):
+                continue  # BuildKit declares it, but no `$NAME` can ever reach it
             if eq < 0:
                 if legacy:
                     raise self.src.error(inst.line, f"ENV {raw!r} has no value")
                 out.append((self._name(raw, inst), None))
             else:
                 name = self._name(raw[:eq], inst)
-                # an ENV may extend what the base image set (PATH=...:$PATH); an ARG has only the Dockerfile
-                if not legacy and not self._declared_before(name) and _self_reference(name).search(raw, eq + 1):
-                    raise self.src.error(inst.line, f"{inst.keyword} {name} refers to itself ({raw[:60]!r}) and has "
-                                                    f"no earlier value: its default would be empty")
                 value = expand_word(args.slice(a + eq + 1, b), self.lookup, self.src.escape)
                 out.append((name, value))
         return out
@@ -193,14 +215,24 @@ class _Reader:
         parent = next((s.index for s in self.out.stages if s.name and s.name.lower() == image.text.lower()), None)
         self.stage = Stage(len(self.out.stages), name, image.text, inst.line, parent, raw)
         self.out.stages.append(self.stage)
-        self.args = {}
+        # BuildKit: a stage built FROM an earlier one starts with that stage's ARGs and ENVs
+        self.args = dict(self.stage_args[parent]) if parent is not None else {}
         self.env = dict(self.stage_env[parent]) if parent is not None else {}
+        self.stage_args.append(self.args)
         self.stage_env.append(self.env)
         if parent is None:
             for found in image_finds(self.cat, image):
                 self._pin(found)
 
     def _run(self, inst: Instruction) -> None:
+        try:
+            self._run_commands(inst)
+        except WordError as exc:
+            # Docker hands a RUN to the shell unread: a script aligner cannot follow is left unread, not refused
+            offset = exc.offset()
+            self.out.unread.append((self.src.line_of(offset) if offset >= 0 else inst.line, str(exc)))
+
+    def _run_commands(self, inst: Instruction) -> None:
         args, text = inst.args, inst.args.text
         start = next((a for a, b in split_raw(text) if not text.startswith("--", a)), len(text))
         command = args.slice(start, len(text))
@@ -211,7 +243,13 @@ class _Reader:
                 for doc in inst.heredocs:
                     commands += shell_commands(doc.body, self.lookup)
         clone: List = []
-        for words in commands:
+        queue = list(commands)
+        while queue:
+            words = queue.pop(0)
+            script = _shell_script(words)
+            if script is not None:  # `bash -c '...'`: its script is a program of its own
+                queue[:0] = shell_commands(script, self.lookup)
+                continue
             for found in command_finds(self.cat, words, clone):
                 self._pin(found)
 
@@ -265,14 +303,8 @@ class _Reader:
             at = first.start if not first.synthetic else src.line_starts[inst.line - 1]
             via, value, start, end = first.via, effective, None, None
             line, column = src.line_of(at), src.column_of(at)
-        bad = sorted(UNSAFE.intersection(effective))
-        if bad:
-            shown = effective if len(effective) <= 60 else effective[:57] + "..."
-            raise src.error(line, f"{f.component} pin {shown!r} is not a version: it holds the shell "
-                                  f"metacharacters {' '.join(repr(c)[1:-1] for c in bad)}, and aligner never "
-                                  "passes such a value to a build")
         scheme = self.cat.scheme(f.component)
-        kind_form = form(effective, scheme, f.op)
+        kind_form = _form(f, effective, scheme)
         version = normalise(effective, scheme) if kind_form in ("version", "range") else None
         pin = Pin(
             path=src.path,

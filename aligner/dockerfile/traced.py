@@ -22,6 +22,7 @@ class Piece:
     via: Optional[str] = None  # outermost variable this text was reached through
     whole: Optional[Span] = None  # a variable's whole value, when this is it minus a prefix/suffix
     synthetic: bool = False  # no source bytes hold this text (e.g. a JSON escape)
+    unknown: bool = False  # a variable with no value in the file: set at build time, or not at all
 
 
 class Traced:
@@ -76,11 +77,16 @@ class Traced:
                 out.append(p)
             else:
                 a = p.start + (lo - s)
-                out.append(Piece(p.text[lo - s:hi - s], a, a + (hi - lo), p.via, None, p.synthetic))
+                out.append(Piece(p.text[lo - s:hi - s], a, a + (hi - lo), p.via, None, p.synthetic, p.unknown))
         return Traced(out)
 
     def with_via(self, name: str) -> "Traced":
-        return Traced(Piece(p.text, p.start, p.end, name, p.whole, p.synthetic) for p in self.pieces)
+        return Traced(Piece(p.text, p.start, p.end, name, p.whole, p.synthetic, p.unknown) for p in self.pieces)
+
+    @property
+    def unknown(self) -> bool:
+        """Whether a variable with no value in the file stands in this text."""
+        return any(p.unknown for p in self.pieces)
 
     def locate(self, i: int, j: int) -> Optional[Tuple[Span, Optional[str]]]:
         """The source span holding text[i:j] and the variable it came through.

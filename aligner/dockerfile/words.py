@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from aligner.dockerfile.traced import Piece, Traced
 
@@ -20,6 +20,7 @@ MAX_DEPTH = 16
 MAX_EXPANSION = 1 << 20
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=")
 _BRACE_OP = re.compile(r":-|:\+|:=|:\?|##|%%|//|[-+=?#%/:]")
 _REDIRECT = re.compile(r"&>>|&>|>>|>&|>\||<<<|<<-|<<|<&|<>|[<>]")
 
@@ -78,15 +79,26 @@ def shell_commands(t: Traced, lookup: Lookup) -> List[List[Traced]]:
     return [c for c in lex.commands if c]
 
 
+# words that open or close shell structure: the command that follows them is a command like any other
+RESERVED = frozenset("if then else elif fi do done while until for case esac in ! { } time".split())
+_DECLARE = frozenset({"export", "local", "declare", "readonly", "typeset"})
+
+
 class _Lexer:
     def __init__(self, t: Traced, lookup: Lookup, escape: str, shell: bool, depth: int = 0):
         if depth > MAX_DEPTH:
             raise WordError(0, f"variable expansion nested deeper than {MAX_DEPTH}", t)
         self.t, self.s = t, t.text
-        self.lookup, self.escape, self.shell, self.depth = lookup, escape, shell, depth
+        self.outer, self.escape, self.shell, self.depth = lookup, escape, shell, depth
         self.commands: List[List[Traced]] = [[]]
         self.word: Optional[List[Traced]] = None
         self.skip_next = False  # the word after a redirection is its target
+        self.locals: Dict[str, Traced] = {}  # variables the script itself sets (`V=1 && ...`, `export V=1`)
+
+    def lookup(self, name: str) -> Optional[Traced]:
+        if name in self.locals:
+            return self.locals[name]
+        return self.outer(name)
 
     # -- word building -------------------------------------------------
     def add(self, part: Traced) -> None:
@@ -99,6 +111,9 @@ class _Lexer:
             word = Traced(p for part in self.word for p in part.pieces)
             if self.skip_next:
                 self.skip_next = False
+            elif self.shell and not self.commands[-1] and word.text in RESERVED and len(self.word) == 1:
+                if word.text in ("for", "case"):
+                    self.commands[-1].append(word)  # their next words name a variable or a subject
             else:
                 self.commands[-1].append(word)
         self.word = None
@@ -107,7 +122,25 @@ class _Lexer:
         self.end_word()
         self.skip_next = False
         if self.commands[-1]:
+            if self.shell:
+                self.assign(self.commands[-1])
             self.commands.append([])
+
+    def assign(self, words: List[Traced]) -> None:
+        """Remember what a command sets for the commands after it: `V=1`, `export V=1`, `for V in ...`."""
+        texts = [w.text for w in words]
+        if texts[0] == "for" and len(texts) > 1 and _NAME.fullmatch(texts[1]):
+            self.locals[texts[1]] = _opaque("$" + texts[1])  # one value per turn: not known here
+            return
+        k = 1 if texts[0] in _DECLARE else 0
+        while k < len(texts) and texts[k].startswith("-") and k > 0:
+            k += 1
+        if k == 0 and not all(_ASSIGNMENT.match(t) for t in texts):
+            return  # `V=1 cmd` sets V for cmd alone
+        for word, text in zip(words[k:], texts[k:]):
+            m = _ASSIGNMENT.match(text)
+            if m:
+                self.locals[m.group(1)] = word.slice(m.end(), len(text))
 
     def add_split(self, value: Traced) -> None:
         """An unquoted expansion in the shell: split on blanks."""
@@ -158,12 +191,15 @@ class _Lexer:
                 i = self.double_quoted(i)
             elif c == "$":
                 value, i = self.dollar(i)
-                self.add_split(value)
+                if value.unknown:
+                    self.add(value)  # what it becomes is not known, so neither are its words
+                else:
+                    self.add_split(value)
             elif self.shell and c == "`":
                 j = s.find("`", i + 1)
                 if j < 0:
                     raise WordError(i, "unterminated ` command substitution", self.t)
-                self.add(self.t.slice(i, j + 1))
+                self.add(self.opaque(i, j + 1))
                 i = j + 1
             elif self.shell and (c in "<>" or s.startswith("&>", i)):
                 m = _REDIRECT.match(s, i)
@@ -201,7 +237,7 @@ class _Lexer:
                 k = s.find("`", j + 1)
                 if k < 0:
                     raise WordError(j, "unterminated ` command substitution", self.t)
-                self.add(self.t.slice(j, k + 1))
+                self.add(self.opaque(j, k + 1))
                 j = k + 1
             else:
                 k = j + 1
@@ -222,12 +258,12 @@ class _Lexer:
             j = _matching(s, i + 1, "(", ")")
             if j < 0:
                 raise WordError(i, "unterminated $( command substitution", self.t)
-            return self.t.slice(i, j + 1), j + 1
+            return self.opaque(i, j + 1), j + 1
         m = _NAME.match(s, i + 1)
         if m:
             return self.substitute(m.group(0), i, m.end()), m.end()
         if self.shell and nxt and nxt in "@*#?$!-0123456789":
-            return self.t.slice(i, i + 2), i + 2
+            return self.opaque(i, i + 2), i + 2
         return self.t.slice(i, i + 1), i + 1
 
     def braced(self, i: int) -> Tuple[Traced, int]:
@@ -237,13 +273,13 @@ class _Lexer:
             raise WordError(i, "unterminated ${ expansion", self.t)
         m = _NAME.match(s, i + 2)
         if not m:
-            return self.t.slice(i, end + 1), end + 1  # ${#x}, ${1}, ...: left as text
+            return self.opaque(i, end + 1), end + 1  # ${#x}, ${1}, ...: left as text
         name, k = m.group(0), m.end()
         if k == end:
             return self.substitute(name, i, end + 1), end + 1
         op = _BRACE_OP.match(s, k)
         if not op or op.group(0) in ("/", "//", ":"):
-            return self.t.slice(i, end + 1), end + 1  # substring and replace forms: opaque
+            return self.opaque(i, end + 1), end + 1  # substring and replace forms: opaque
         op_text = op.group(0)
         word = _Lexer(self.t.slice(op.end(), end), self.lookup, self.escape, False, self.depth + 1)
         word.run()
@@ -255,27 +291,41 @@ class _Lexer:
             out = arg if use_default else value
         elif op_text in (":+", "+"):
             use_alt = (not empty) if op_text[0] == ":" else value is not None
-            out = arg if use_alt else Traced([self.t.point(i)])
+            out = arg if use_alt else self._unset(name, i, end + 1)
         elif op_text in (":?", "?"):
-            out = value if value is not None else Traced([self.t.point(i)])
+            out = value if value is not None else self._unset(name, i, end + 1)
         else:
-            out = _strip(value, arg.text, op_text) if value is not None else Traced([self.t.point(i)])
+            out = _strip(value, arg.text, op_text) if value is not None else self._unset(name, i, end + 1)
         return self._checked(out.with_via(name)), end + 1
 
     def substitute(self, name: str, i: int, j: int) -> Traced:
         value = self.lookup(name)
         if value is None:
-            # unset: the expression itself is where a value would go
-            where = self.t.locate(i, j)
-            a, b = where[0] if where else (-1, -1)
-            return Traced([Piece("", a, b, name, synthetic=where is None)])
+            return self._unset(name, i, j)
         return self._checked(value.with_via(name))
+
+    def opaque(self, i: int, j: int) -> Traced:
+        """Text the shell evaluates while the image builds (`$(...)`, backticks, `${V/a/b}`): kept as
+        written and marked unknown, so that no one takes it for a value."""
+        return Traced(Piece(p.text, p.start, p.end, p.via, p.whole, p.synthetic, True) for p in self.t.slice(i, j).pieces)
+
+    def _unset(self, name: str, i: int, j: int) -> Traced:
+        """A variable with no value in the file: unknown (a build arg, the base image's ENV), not empty.
+        The expression itself is where a value would go."""
+        where = self.t.locate(i, j)
+        a, b = where[0] if where else (-1, -1)
+        return Traced([Piece("", a, b, name, synthetic=where is None, unknown=True)])
 
     @staticmethod
     def _checked(value: Traced) -> Traced:
         if len(value) > MAX_EXPANSION:
             raise WordError(0, f"variable expansion longer than {MAX_EXPANSION} characters")
         return value
+
+
+def _opaque(text: str) -> Traced:
+    """A value the shell computes while it runs: aligner keeps the expression, never a guess."""
+    return Traced([Piece(text, -1, -1, synthetic=True, unknown=True)])
 
 
 def _strip(value: Traced, pattern: str, op: str) -> Traced:
