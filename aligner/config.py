@@ -59,6 +59,7 @@ class Config:
     dockerfiles: List[str] = field(default_factory=list)
     lock: str = DEFAULT_LOCK
     platforms: Tuple[str, ...] = DEFAULT_PLATFORMS
+    platforms_given: bool = False  # `platforms` set in the config; else a lone file's own evidence decides
     images: Dict[str, ImageConfig] = field(default_factory=dict)
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
@@ -162,7 +163,8 @@ def load(path: Optional[Path] = None) -> Config:
     cfg.upstream = table.get("upstream")
     cfg.dockerfiles = _strings(table, "dockerfiles", prefix, where)
     cfg.lock = table.get("lock", DEFAULT_LOCK)
-    cfg.platforms = tuple(_platforms(table, prefix, where) or DEFAULT_PLATFORMS)
+    given = _platforms(table, prefix, where)
+    cfg.platforms, cfg.platforms_given = tuple(given or DEFAULT_PLATFORMS), bool(given)
     cfg.select = tuple(_strings(table, "select", prefix, where))
     cfg.ignore = tuple(_strings(table, "ignore", prefix, where))
     cfg.extend_select = tuple(_strings(table, "extend-select", prefix, where))

@@ -65,10 +65,17 @@ def group(files: Dict[str, Dockerfile], cfg: Config) -> List[Image]:
             claimed.update(f.path for f in members)
     for path, df in sorted(files.items()):
         if path not in claimed:
-            images.append(Image(os.path.relpath(path, cfg.root), [df], None, default_platforms=cfg.platforms))
+            plats = cfg.platforms if cfg.platforms_given else evidence(df)
+            images.append(Image(os.path.relpath(path, cfg.root), [df], None, default_platforms=plats))
     for img in images:
         _base_values(img, cfg.root)
     return images
+
+
+def evidence(df: Dockerfile) -> Tuple[str, ...]:
+    """The platforms a file with no configured image is built for: linux/amd64, and what its own
+    `FROM --platform=` and architecture branches name. No file is assumed to be built for arm64."""
+    return tuple(sorted({"linux/amd64", *df.platforms}))
 
 
 def _base_values(img: Image, root: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 KINDS = ("arg", "env", "from", "pip", "git")
 # dynamic: computed while the image builds (`$(cat f)`); unset: a variable with no value in the file
@@ -31,10 +31,12 @@ class Pin:
     via: Optional[str] = None  # variable the value was reached through
     use_line: int = 0  # line of the instruction that uses the value
     visible: bool = True  # False: reached through a global ARG the stage did not redeclare
+    platforms: Tuple[str, ...] = ()  # the only platforms whose build runs the command (a TARGETARCH branch); () all
 
     def to_json(self) -> dict:
         out = asdict(self)
         out["extras"] = list(self.extras)
+        out["platforms"] = list(self.platforms)
         return out
 
 
@@ -80,4 +82,5 @@ class Dockerfile:
     stages: List[Stage] = field(default_factory=list)
     variables: List[Variable] = field(default_factory=list)
     hidden_uses: List[HiddenUse] = field(default_factory=list)
+    platforms: Set[str] = field(default_factory=set)  # platforms the file's branches or FROM --platform name
     unread: List[Tuple[int, str]] = field(default_factory=list)  # (line, why) of RUN scripts left unread

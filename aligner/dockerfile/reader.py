@@ -11,11 +11,12 @@ from typing import Dict, List, Optional, Set, Tuple
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from aligner.components import Catalog, catalog
+from aligner.dockerfile.branches import platform_of
 from aligner.dockerfile.commands import Found, command_finds, image_finds, requirement_finds
 from aligner.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
 from aligner.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
 from aligner.dockerfile.traced import Piece, Traced
-from aligner.dockerfile.words import WordError, expand_word, shell_commands, split_raw
+from aligner.dockerfile.words import WordError, expand_word, shell_program, split_raw
 from aligner.errors import InputError
 from aligner.versions import form, normalise
 
@@ -62,6 +63,11 @@ def _form(f: Found, effective: str, scheme: str) -> str:
     return kind
 
 
+def _both(a, b):
+    """Platforms under two restrictions (None: no restriction)."""
+    return b if a is None else a if b is None else a & b
+
+
 def _shell_script(words: List[Traced]) -> Optional[Traced]:
     """The script of `sh -c SCRIPT`, `bash -ec SCRIPT`, `/bin/bash -lc SCRIPT`; None for other commands."""
     k = 0
@@ -91,6 +97,7 @@ class _Reader:
         self.hidden: Set[str] = set()
         self.inst: Optional[Instruction] = None
         self.seen: Set[Pin] = set()
+        self.only = None  # the platforms the RUN command being read runs on (None: all)
 
     def run(self) -> Dockerfile:
         for inst in self.src.instructions:
@@ -206,6 +213,11 @@ class _Reader:
     def _from(self, inst: Instruction) -> None:
         text = inst.args.text
         words = [(text[a:b], a, b) for a, b in split_raw(text, self.src.escape)]
+        for flag, _, _ in words:
+            if flag.startswith("--platform="):
+                named = platform_of(flag[len("--platform="):])
+                if named:
+                    self.out.platforms.add(named)
         words = [w for w in words if not w[0].startswith("--")]
         if not words:
             raise self.src.error(inst.line, "FROM needs an image")
@@ -236,22 +248,30 @@ class _Reader:
         args, text = inst.args, inst.args.text
         start = next((a for a, b in split_raw(text) if not text.startswith("--", a)), len(text))
         command = args.slice(start, len(text))
-        commands = self._exec_form(command)
-        if commands is None:
-            commands = shell_commands(command, self.lookup)
-            if inst.heredocs and (not commands or posixpath.basename(commands[0][0].text) in SHELLS):
+        exec_form = self._exec_form(command)
+        commands = [(words, None) for words in exec_form or []]
+        if exec_form is None:
+            commands = self._program(command)
+            if inst.heredocs and (not commands or posixpath.basename(commands[0][0][0].text) in SHELLS):
                 for doc in inst.heredocs:
-                    commands += shell_commands(doc.body, self.lookup)
+                    commands += self._program(doc.body)
         clone: List = []
         queue = list(commands)
         while queue:
-            words = queue.pop(0)
+            words, only = queue.pop(0)
             script = _shell_script(words)
             if script is not None:  # `bash -c '...'`: its script is a program of its own
-                queue[:0] = shell_commands(script, self.lookup)
+                queue[:0] = [(w, _both(only, inner)) for w, inner in self._program(script)]
                 continue
+            self.only = only
             for found in command_finds(self.cat, words, clone):
                 self._pin(found)
+        self.only = None
+
+    def _program(self, script: Traced):
+        commands, named = shell_program(script, self.lookup)
+        self.out.platforms.update(named)
+        return commands
 
     @staticmethod
     def _exec_form(command: Traced) -> Optional[List[List[Traced]]]:
@@ -324,6 +344,7 @@ class _Reader:
             via=via,
             use_line=inst.line if via else line,
             visible=via not in self.hidden,
+            platforms=tuple(sorted(self.only)) if self.only is not None and f.kind != "from" else (),
         )
         if pin not in self.seen:  # one RUN may use the same variable twice
             self.seen.add(pin)

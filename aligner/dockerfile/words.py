@@ -13,6 +13,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Callable, Dict, List, Optional, Tuple
 
+from aligner.dockerfile.branches import Branches, Platforms
 from aligner.dockerfile.traced import Piece, Traced
 
 Lookup = Callable[[str], Optional[Traced]]
@@ -22,6 +23,7 @@ MAX_EXPANSION = 1 << 20
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=")
 _BRACE_OP = re.compile(r":-|:\+|:=|:\?|##|%%|//|[-+=?#%/:]")
+_OPERATOR = re.compile(r";;&|;;|;&|&&|\|\||[;&|()]")
 _REDIRECT = re.compile(r"&>>|&>|>>|>&|>\||<<<|<<-|<<|<&|<>|[<>]")
 
 
@@ -74,9 +76,15 @@ def expand_word(t: Traced, lookup: Lookup, escape: str = "\\") -> Traced:
 
 def shell_commands(t: Traced, lookup: Lookup) -> List[List[Traced]]:
     """The simple commands of a shell script, each a list of expanded words."""
+    return [words for words, _ in shell_program(t, lookup)[0]]
+
+
+def shell_program(t: Traced, lookup: Lookup):
+    """([(words, platforms), ...], platforms named): each simple command with the platforms it runs on
+    (None: all), and every platform the script's branches name."""
     lex = _Lexer(t, lookup, "\\", shell=True)
     lex.run()
-    return [c for c in lex.commands if c]
+    return list(zip(lex.commands, lex.only)), lex.branches.named
 
 
 # words that open or close shell structure: the command that follows them is a command like any other
@@ -94,6 +102,8 @@ class _Lexer:
         self.word: Optional[List[Traced]] = None
         self.skip_next = False  # the word after a redirection is its target
         self.locals: Dict[str, Traced] = {}  # variables the script itself sets (`V=1 && ...`, `export V=1`)
+        self.branches = Branches()
+        self.only: List[Platforms] = []  # per finished command: the platforms it runs on
 
     def lookup(self, name: str) -> Optional[Traced]:
         if name in self.locals:
@@ -114,6 +124,12 @@ class _Lexer:
             elif self.shell and not self.commands[-1] and word.text in RESERVED and len(self.word) == 1:
                 if word.text in ("for", "case"):
                     self.commands[-1].append(word)  # their next words name a variable or a subject
+                else:
+                    self.branches.reserved(word.text)
+            elif self.shell and word.text == "in" and len(self.commands[-1]) == 2 \
+                    and self.commands[-1][0].text == "case":
+                self.branches.case(self.commands[-1][1])
+                self.commands[-1] = []
             else:
                 self.commands[-1].append(word)
         self.word = None
@@ -123,6 +139,7 @@ class _Lexer:
         self.skip_next = False
         if self.commands[-1]:
             if self.shell:
+                self.only.append(self.branches.command(self.commands[-1]))
                 self.assign(self.commands[-1])
             self.commands.append([])
 
@@ -168,6 +185,7 @@ class _Lexer:
                 i += 1
             elif c == "\n" and self.shell:
                 self.end_command()
+                self.branches.operator("\n")
                 i += 1
             elif c == "#" and self.shell and self.word is None:
                 j = s.find("\n", i)
@@ -209,8 +227,19 @@ class _Lexer:
                 self.skip_next = True
                 i = m.end()
             elif self.shell and c in ";&|()":
-                self.end_command()
-                i += 1
+                op = _OPERATOR.match(s, i).group(0)
+                if self.branches.in_pattern and op in "|()":
+                    self.end_word()  # `amd64|x86_64)`: the patterns of a case arm
+                    if op == ")":
+                        self.branches.pattern(self.commands[-1])
+                        self.commands[-1] = []
+                else:
+                    self.end_command()
+                    if op in (";;", ";&", ";;&"):
+                        self.branches.arm_end()
+                    else:
+                        self.branches.operator(op)
+                i += len(op)
             else:
                 j = i + 1
                 stops = " \t\r\n'\"$`<>;&|()#" if self.shell else " \t\r'\"$"
@@ -218,7 +247,10 @@ class _Lexer:
                     j += 1
                 self.add(self.t.slice(i, j))
                 i = j
-        self.end_word()
+        if self.shell:
+            self.end_command()
+        else:
+            self.end_word()
 
     def double_quoted(self, i: int) -> int:
         s, n = self.s, len(self.s)
