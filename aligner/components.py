@@ -24,6 +24,7 @@ class Component:
     since: Optional[str] = None  # oldest release kept in the snapshot
     probe: Tuple[Tuple[str, object], ...] = ()
     tag_names: Tuple[str, ...] = ()  # other spellings in image tags (aibrix-v0.5.0)
+    same_as: Optional[str] = None  # a component whose version this one must equal (flashinfer-cubin)
 
     @property
     def probe_dict(self) -> dict:
@@ -62,6 +63,7 @@ class Catalog:
                 entry.get("since"),
                 tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in entry.get("probe", {}).items()),
                 tuple(entry.get("tag-names", ())),
+                entry.get("same-version-as"),
             )
             self.components[name] = comp
             for dist in comp.pip:

@@ -149,6 +149,9 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
             fp.wants.setdefault(span, {})[image] = version
         if pin.version is not None and _same(pin.version, version):
             continue
+        if pin.start is None and pin.kind == "git" and pin.form == "empty":
+            fp.left.append(f"{rel}:{pin.line}: {pin.name} is cloned with no ref; add `--branch v{version}` to the clone")
+            continue
         if pin.start is None:
             fp.left.append(f"{rel}:{pin.line}: {pin.component} is assembled from several places; set {version} by hand")
             continue

@@ -54,8 +54,10 @@ class Context:
 
 
 def rule(code: str):
+    """Register a rule function; a code may have several (they report in order)."""
     def register(fn):
-        RULES[code] = fn
+        earlier = RULES.get(code)
+        RULES[code] = fn if earlier is None else (lambda ctx: (f for g in (earlier, fn) for f in g(ctx)))
         return fn
 
     return register
@@ -79,6 +81,8 @@ def unpinned(ctx: Context) -> Iterator[Finding]:
                 continue
             if pin.kind == "from":
                 what = "FROM with no tag" if pin.form == "empty" else f"FROM :{pin.value} (a moving tag)"
+            elif pin.kind == "git" and pin.form == "empty" and not pin.via:
+                what = f"`git clone` of {pin.name} with no --branch and no checkout builds its default branch's head"
             elif pin.kind == "pip" and pin.form == "empty" and not pin.via:
                 what = f"pip spec `{pin.name}` with no version"
             elif pin.form == "empty" and pin.kind in ("arg", "env") and ctx.cat.is_requirement_variable(pin.name):
@@ -142,6 +146,24 @@ def incompatible_pair(ctx: Context) -> Iterator[Finding]:
                         yield ctx.find("AL003", pin.path, pin.line, pin.column,
                                        f"{other} {pin.version} does not satisfy {who}: it requires "
                                        f"{req.name}{req.specifier} (index metadata)", fix)
+
+
+@rule("AL003")
+def same_version(ctx: Context) -> Iterator[Finding]:
+    """flashinfer-cubin and flashinfer-jit-cache must be flashinfer-python's own version."""
+    for img in ctx.images:
+        for comp in ctx.cat.components.values():
+            if not comp.same_as:
+                continue
+            owners = _distinct(img.exact(comp.same_as))
+            for pin in _distinct(img.exact(comp.name)):
+                for owner in owners:
+                    if Version(pin.version) != Version(owner.version):
+                        fix = _fix_to(pin, owner.version, f"{comp.same_as} is {owner.version}")
+                        yield ctx.find("AL003", pin.path, pin.line, pin.column,
+                                       f"{comp.name} {pin.version} differs from {comp.same_as} {owner.version} "
+                                       f"({ctx.at(owner)}): flashinfer refuses to start unless they are equal "
+                                       "(rules/components.toml)", fix)
 
 
 def _distinct(pins: List[Pin]) -> List[Pin]:

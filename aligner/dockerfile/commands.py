@@ -25,6 +25,12 @@ class Found:
     j: int
     op: Optional[str] = None
     extras: Tuple[str, ...] = ()
+    anchor: bool = False  # a place to report, not bytes to rewrite (a clone with no ref has none)
+
+
+def unpinned_clone(clone: list) -> Optional[Found]:
+    """The `git clone` of a known repository that no ref followed, once its RUN is read."""
+    return clone[1] if len(clone) > 1 else None
 
 
 _REQ = re.compile(
@@ -33,6 +39,8 @@ _REQ = re.compile(
 _CLAUSE = re.compile(r"\s*(===|==|~=|!=|<=|>=|<|>)\s*(\S*?)\s*$")
 _URL_REQ = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@\s*")
 _GIT_URL = re.compile(r"(?:git\+)?(?:[a-z]+://|git@)[^/:]+[/:](?P<repo>[^/@#\s]+/[^/@#\s]+?)(?:\.git)?(?:@(?P<ref>[^#\s]*))?(?:#.*)?$")
+# a wheel's file name: NAME-VERSION(-BUILD)?-PY-ABI-PLATFORM.whl (PEP 427), or a glob of one
+_WHEEL = re.compile(r"(?:^|/)(?P<name>[A-Za-z0-9_.]+)-(?P<version>[^-/*]+?)(?:[-*][^/]*)?\.whl$")
 _PIP_PROG = re.compile(r"pip(\d+(\.\d+)?)?")
 _PY_PROG = re.compile(r"python(\d+(\.\d+)?)?")
 _ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
@@ -94,6 +102,12 @@ def requirement_finds(cat: Catalog, word: Traced, kind: str) -> Iterator[Found]:
     text = _masked(word)
     url = _URL_REQ.match(text)
     target = text[url.end():] if url else text
+    wheel = _WHEEL.search(text)
+    if wheel:  # `…/flashinfer_python-0.2.6+cu128torch2.7-cp39-abi3-linux_x86_64.whl`, `dist/vllm-${V}*.whl`
+        component = cat.by_pip(wheel.group("name"))
+        if component:
+            yield Found(component, kind, wheel.group("name"), word, wheel.start("version"), wheel.end("version"), "==")
+        return
     if target.startswith("git+") or "://" in target:
         yield from _git_url(cat, word, len(text) - len(target))
         return
@@ -167,6 +181,10 @@ def _git(cat: Catalog, words, texts, k, clone) -> Iterator[Found]:
         if component and branch:
             w, at = branch
             yield Found(component, "git", _repo_name(m.group("repo")), words[w], at, len(texts[w]))
+        elif component:
+            # no ref yet: unless a `git checkout` follows, the clone builds the default branch's head
+            url = words[positional[0]]
+            clone.append(Found(component, "git", _repo_name(m.group("repo")), url, len(url), len(url), anchor=True))
     elif sub == "checkout" and clone:
         skip = False
         for a in args:
@@ -178,6 +196,7 @@ def _git(cat: Catalog, words, texts, k, clone) -> Iterator[Found]:
             elif t == "--":
                 return
             elif not t.startswith("-"):
+                del clone[1:]  # the ref is chosen here
                 component, repo = clone[0]
                 yield Found(component, "git", repo, words[a], 0, len(t))
                 return

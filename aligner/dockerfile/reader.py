@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from urllib.parse import unquote
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
@@ -12,7 +13,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from aligner.components import Catalog, catalog
 from aligner.dockerfile.branches import platform_of
-from aligner.dockerfile.commands import Found, command_finds, image_finds, requirement_finds
+from aligner.dockerfile.commands import Found, command_finds, image_finds, requirement_finds, unpinned_clone
 from aligner.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
 from aligner.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
 from aligner.dockerfile.traced import Piece, Traced
@@ -46,6 +47,21 @@ def read_bytes(path: str) -> bytes:
     from aligner.paths import read_regular
 
     return read_regular(path, MAX_BYTES)
+
+
+def _narrowed(f: Found) -> Tuple[int, int]:
+    """The part of a found value that one span of the file holds: `v${VLLM_REF}` is VLLM_REF's value, and
+    `${FI_VERSION}%2Bcu128torch2.7` in a wheel name is FI_VERSION's (the local label is the file name's)."""
+    i, j = f.i, f.j
+    if f.word.locate(i, j):
+        return i, j
+    text = f.word.text
+    if text[i:i + 1] in ("v", "V") and f.word.locate(i + 1, j):
+        return i + 1, j
+    local = re.search(r"\+|%2[bB]", text[i:j])
+    if local and f.word.locate(i, i + local.start()):
+        return i, i + local.start()
+    return i, j
 
 
 def _form(f: Found, effective: str, scheme: str) -> str:
@@ -266,6 +282,9 @@ class _Reader:
             self.only = only
             for found in command_finds(self.cat, words, clone):
                 self._pin(found)
+        bare = unpinned_clone(clone)
+        if bare:
+            self._pin(bare)
         self.only = None
 
     def _program(self, script: Traced):
@@ -309,14 +328,19 @@ class _Reader:
 
     def _pin(self, f: Found) -> None:
         src, inst = self.src, self.inst
-        effective = f.word.text[f.i:f.j]
-        where = f.word.locate(f.i, f.j)
+        effective = unquote(f.word.text[f.i:f.j])  # a URL's `%2B` is a wheel version's `+`
+        i, j = _narrowed(f)
+        where = f.word.locate(i, j)
+        if where and (i, j) != (f.i, f.j):
+            effective = unquote(f.word.text[i:j])
         if where and not self._stands_alone(where[0][0]):
             where = None  # new bytes there would join what comes before: not one span to rewrite
         if where:
             (a, b), via = where
             value, start, end = src.text[a:b], src.byte_offset(a), src.byte_offset(b)
             line, column = src.line_of(a), src.column_of(a)
+            if f.anchor:
+                start = end = None
         else:
             # held in several places (e.g. a tag of an ARG and literal text): no one span
             first = f.word.slice(f.i, f.j).pieces[0]

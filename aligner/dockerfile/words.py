@@ -156,7 +156,9 @@ class _Lexer:
             return  # `V=1 cmd` sets V for cmd alone
         for word, text in zip(words[k:], texts[k:]):
             m = _ASSIGNMENT.match(text)
-            if m:
+            if m and not (self.branches.frames and m.group(1) in self.locals):
+                # inside an if or case, a value set before stands: which branch runs is not known here
+                # (`UCX_REPO=…; if [ -n "$MIRROR" ]; then UCX_REPO=<mirror>; fi`)
                 self.locals[m.group(1)] = word.slice(m.end(), len(text))
 
     def add_split(self, value: Traced) -> None:

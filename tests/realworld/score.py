@@ -109,8 +109,9 @@ def _file(path: Optional[str], default: Optional[str]) -> str:
 
 
 def _pin_key(p: dict, default: Optional[str]) -> tuple:
-    line = p["line"]
-    return (_file(p.get("file") or p.get("path"), default), p["component"], line, p["value"], p.get("use_line") or line)
+    # use_line is not matched: the pin at a value's bytes and one per use share (line, value), and the
+    # multiset still counts each of them
+    return (_file(p.get("file") or p.get("path"), default), p["component"], p["line"], p["value"])
 
 
 def _finding_key(f: dict, default: Optional[str]) -> tuple:
