@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 
 from aligner import _toml
 
-FILES = ("ngc", "cuda", "gpus", "os")
+FILES = ("ngc", "cuda", "gpus", "os", "base_env")
 
 
 class FactsError(Exception):
@@ -48,6 +48,17 @@ def tables() -> Dict[str, List[dict]]:
 
 def table(key: str) -> List[dict]:
     return tables().get(key, [])
+
+
+@lru_cache(maxsize=None)
+def base_env(repository: Optional[str]) -> frozenset:
+    """Names a base image sets with its own ENV (rules/base_env.toml). For an image aligner does not
+    know (or cannot name), every name any known image sets: it may set them too."""
+    rows = table("base_env.image")
+    for row in rows:
+        if repository and row["repository"].lower() == repository.lower():
+            return frozenset(row["env"])
+    return frozenset(name for row in rows for name in row["env"])
 
 
 def ngc_row(component: str, release: str) -> Optional[dict]:

@@ -18,6 +18,7 @@ from aligner.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
 from aligner.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
 from aligner.dockerfile.traced import Piece, Traced
 from aligner.dockerfile.words import WordError, expand_word, shell_program, split_raw
+from aligner import facts
 from aligner.errors import InputError
 from aligner.versions import form, normalise
 
@@ -47,6 +48,21 @@ def read_bytes(path: str) -> bytes:
     from aligner.paths import read_regular
 
     return read_regular(path, MAX_BYTES)
+
+
+def _repository(ref: str) -> Optional[str]:
+    """`host:5000/nvidia/cuda:12.8.1-devel@sha256:…` -> `nvidia/cuda`; None when not known from the file."""
+    if not ref or "$" in ref:
+        return None
+    name = ref.split("@")[0]
+    if name.rfind(":") > name.rfind("/"):
+        name = name[:name.rfind(":")]
+    parts = name.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if parts[0] == "library" and len(parts) > 1:
+        parts = parts[1:]
+    return "/".join(parts).lower()
 
 
 def _narrowed(f: Found) -> Tuple[int, int]:
@@ -109,6 +125,8 @@ class _Reader:
         self.env: Dict[str, Traced] = {}
         self.stage_env: List[Dict[str, Traced]] = []
         self.stage_args: List[Dict[str, _Binding]] = []
+        self.stage_base_env: List[frozenset] = []
+        self.base_env: frozenset = frozenset()  # names the stage's base image sets itself
         self.stage: Optional[Stage] = None
         self.hidden: Set[str] = set()
         self.inst: Optional[Instruction] = None
@@ -145,6 +163,8 @@ class _Reader:
             return self.env[name]
         if name in self.args:
             return self.args[name].value
+        if name in self.base_env:
+            return None  # the base image sets it: a value the file does not know, not an empty one
         if name in self.globals:
             self.hidden.add(name)
             self.out.hidden_uses.append(HiddenUse(name, self.inst.line, self.stage.label, self.globals[name].line))
@@ -248,6 +268,8 @@ class _Reader:
         self.env = dict(self.stage_env[parent]) if parent is not None else {}
         self.stage_args.append(self.args)
         self.stage_env.append(self.env)
+        self.base_env = self.stage_base_env[parent] if parent is not None else facts.base_env(_repository(image.text))
+        self.stage_base_env.append(self.base_env)
         if parent is None:
             for found in image_finds(self.cat, image):
                 self._pin(found)
