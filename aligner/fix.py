@@ -155,6 +155,8 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
         if pin.start is None:
             fp.left.append(f"{rel}:{pin.line}: {pin.component} is assembled from several places; set {version} by hand")
             continue
+        if pin.form in ("local", "constrained"):
+            continue  # the image's own wheel, or a constraints file aligner does not read, decides it
         if pin.form in ("dynamic", "unset"):
             made = "is computed while the image builds" if pin.form == "dynamic" else "has no value in the file"
             fp.left.append(f"{rel}:{pin.line}: {pin.via or pin.name} {made} ({pin.value}); aligner never writes over "

@@ -145,7 +145,7 @@ def expected_rewrite(data: bytes, chosen: Dict[Span, str]) -> Tuple[bytes, Dict[
 def check_rewrite(data: bytes, df, draw: Draw) -> str:
     """What happened: "no pins", "conflict" (RewriteError), "too long" or "rewritten"."""
     # a value made at build time (`$(cat f)`, `${#A}`) or by a build arg is never rewritten by fix
-    pins = [p for p in df.pins if p.start is not None and p.form not in ("empty", "dynamic", "unset")]
+    pins = [p for p in df.pins if p.start is not None and p.form not in ("empty", "dynamic", "unset", "local", "constrained")]
     # a specifier of several clauses (`>=0.10,<0.11`) holds its operators in its span: aligner's
     # fix never rewrites a range, and a bare version in its place would drop them (`vllm0.11.0`)
     ranges = {(p.start, p.end) for p in pins if p.form == "range" and not p.op}

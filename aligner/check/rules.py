@@ -126,11 +126,12 @@ def incompatible_pair(ctx: Context) -> Iterator[Finding]:
     for img in ctx.images:
         python = img.pythons[0].version if img.pythons else None
         envs = environments(img.platforms, python)
+        built = _built_from_source(img)
         for comp in sorted({p.component for p in img.pins()}):
             for owner in _distinct(img.exact(comp)):
                 rel = ctx.release(comp, owner.version)
-                if rel is None or rel.requires_dist is None:
-                    continue
+                if rel is None or rel.requires_dist is None or (owner.path, owner.start, owner.end) in built:
+                    continue  # built from its git tag: the build may well drop its wheel's requirements
                 extras = sorted({e for p in img.pins() if p.component == comp for e in p.extras})
                 for req in rel.requirements():
                     other = ctx.cat.by_pip(req.name)
@@ -164,6 +165,11 @@ def same_version(ctx: Context) -> Iterator[Finding]:
                                        f"{comp.name} {pin.version} differs from {comp.same_as} {owner.version} "
                                        f"({ctx.at(owner)}): flashinfer refuses to start unless they are equal "
                                        "(rules/components.toml)", fix)
+
+
+def _built_from_source(img: Image) -> set:
+    """Value spans a `git clone`/`git checkout` uses: those releases are built from source."""
+    return {(p.path, p.start, p.end) for p in img.pins() if p.kind == "git" and p.start is not None}
 
 
 def _distinct(pins: List[Pin]) -> List[Pin]:
@@ -202,9 +208,18 @@ def python_mismatch(ctx: Context) -> Iterator[Finding]:
 
 def _torch_cuda(ctx: Context, img: Image):
     """(CUDA of the torch wheels, the pin it is read from, how) or None."""
-    candidates = [(p, p.version) for p in img.exact("torch")]
+    # a torch built from source (git) uses the image's own CUDA; a cu index or backend says its build
+    torch_pins = [p for p in img.exact("torch") if p.kind != "git"]
+    for pin in torch_pins:
+        if pin.cuda == "cpu":
+            return None
+        if pin.cuda:
+            return pin.cuda, pin, f"torch {pin.version} from the cu{pin.cuda.replace('.', '')} index"
+    candidates = [(p, p.version) for p in torch_pins]
     for engine in ("vllm", "sglang", "tensorrt-llm", "lmcache"):
         for pin in img.exact(engine):
+            if pin.cuda and pin.cuda != "cpu":
+                return pin.cuda, pin, f"{engine} {pin.version}'s torch from the cu{pin.cuda.replace('.', '')} index"
             rel = ctx.release(engine, pin.version)
             for req in rel.requirements("torch") if rel and rel.requires_dist else ():
                 if req.marker is None and exact_version(req.specifier):
@@ -241,10 +256,12 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
                                f"the base image's CUDA {base.version} is major {b[0]}, but {how} (CUDA {wheel}, "
                                f"major {w[0]}; pinned at {ctx.at(pin)})")
             elif b[:2] != w[:2]:
+                # torch's own extension builder accepts a minor skew ("Most likely this shouldn't be a
+                # problem", torch/utils/cpp_extension.py): a notice, not a finding
                 yield ctx.find("AL005", base.path, base.line, base.column,
                                f"the base image's CUDA {base.version} differs in minor from {how} (CUDA {wheel}): "
-                               "works through minor-version compatibility, but extensions built in the image use "
-                               f"{cuda_minor(base.version)}", severity="warning")
+                               "works through minor-version compatibility; extensions built in the image use "
+                               f"{cuda_minor(base.version)}", severity="info")
         driver = img.config.driver if img.config else None
         if driver:
             need = facts.driver_floor(base.version)
@@ -315,6 +332,8 @@ def no_such_release(ctx: Context) -> Iterator[Finding]:
                 continue
             if comp.since and v < Version(comp.since):
                 continue  # older than the snapshot keeps: nothing to say
+            if v.local and (v.is_prerelease or v.is_devrelease):
+                continue  # a build of its own (NGC's 2.8.0a0+5228986c39.nv25.6, a nightly +cu128): no index has it
             newest = releases[-1].version
             if v > Version(newest):
                 yield ctx.find("AL007", pin.path, pin.line, pin.column,
@@ -362,7 +381,7 @@ def pinned_differently(ctx: Context) -> Iterator[Finding]:
                 continue
             head = pins[0]
             for pin in pins[1:]:
-                if Version(pin.version) != Version(head.version):
+                if Version(pin.version).public != Version(head.version).public:  # +cu128torch2.7 is a build
                     yield ctx.find("AL009", pin.path, pin.line, pin.column,
                                    f"{comp} {pin.version} here, but {head.version} at {ctx.at(head)} in the same image")
             seen = first_in_repo.setdefault(comp, (img, head))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Iterator, List, Optional, Tuple
 
 from aligner.components import Catalog
@@ -26,11 +26,15 @@ class Found:
     op: Optional[str] = None
     extras: Tuple[str, ...] = ()
     anchor: bool = False  # a place to report, not bytes to rewrite (a clone with no ref has none)
+    local: bool = False  # installed from the image's own files (--find-links, --no-index)
 
 
-def unpinned_clone(clone: list) -> Optional[Found]:
-    """The `git clone` of a known repository that no ref followed, once its RUN is read."""
-    return clone[1] if len(clone) > 1 else None
+@dataclass
+class Clones:
+    """The git clones of one RUN: the repository a `git checkout` acts on, and the clones no ref followed."""
+
+    current: Optional[Tuple[str, str]] = None  # (component, OWNER/REPO) of the last clone
+    unpinned: List[Found] = field(default_factory=list)
 
 
 _REQ = re.compile(
@@ -62,8 +66,8 @@ GIT_CLONE_OPTS_WITH_ARG = frozenset(
 )
 
 
-def command_finds(cat: Catalog, words: List[Traced], clone: List[Tuple[str, str]]) -> Iterator[Found]:
-    """Versions in one simple shell command. `clone` carries the last known git clone."""
+def command_finds(cat: Catalog, words: List[Traced], clone: "Clones") -> Iterator[Found]:
+    """Versions in one simple shell command. `clone` carries the RUN's git clones."""
     texts = [w.text for w in words]
     k = 0
     while k < len(texts) and (_ASSIGN.match(texts[k]) or texts[k] in WRAPPERS):
@@ -87,6 +91,9 @@ def command_finds(cat: Catalog, words: List[Traced], clone: List[Tuple[str, str]
     if sub >= len(texts) or texts[sub] != "install":
         return
     skip = False
+    options = [w.text for w in words[sub + 1:] if w.text.startswith("-")]
+    # the image's own wheels: `--no-index`, `--find-links DIR` (a bare name there is the one built here)
+    local = any(o in ("--no-index", "-f", "--find-links") or o.startswith("--find-links=") for o in options)
     for word in words[sub + 1:]:
         text = word.text
         if skip:
@@ -94,7 +101,38 @@ def command_finds(cat: Catalog, words: List[Traced], clone: List[Tuple[str, str]
         elif text.startswith("-"):
             skip = "=" not in text and text in PIP_OPTS_WITH_ARG
         else:
-            yield from requirement_finds(cat, word, "pip")
+            for found in requirement_finds(cat, word, "pip"):
+                yield replace(found, local=True) if local else found
+
+
+_CU_TAG = re.compile(r"(?:^|[/=+_-])cu(\d\d)(\d)(?=$|[/\s,_-])")
+_BACKEND_OPTS = ("--index-url", "-i", "--extra-index-url", "--torch-backend", "--index", "--default-index")
+# environment variables pip and uv read their index or torch backend from
+INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX",
+                   "UV_DEFAULT_INDEX", "UV_TORCH_BACKEND")
+
+
+def cuda_of_index(values: List[str]) -> Optional[str]:
+    """The CUDA an install names through its index or backend (`…/whl/cu128`, `--torch-backend=cu130`):
+    "12.8"; "cpu" for a CPU index or backend; None when nothing says."""
+    for value in values:
+        m = _CU_TAG.search(value)
+        if m:
+            return f"{int(m.group(1))}.{m.group(2)}"
+        if re.search(r"(?:^|/)cpu(?:$|/)", value):
+            return "cpu"
+    return None
+
+
+def index_values(words: List[Traced]) -> List[str]:
+    """The values of a pip/uv command's index and backend options."""
+    texts = [w.text for w in words]
+    out = []
+    for k, t in enumerate(texts):
+        name, eq, value = t.partition("=")
+        if name in _BACKEND_OPTS:
+            out.append(value if eq else (texts[k + 1] if k + 1 < len(texts) else ""))
+    return out
 
 
 def requirement_finds(cat: Catalog, word: Traced, kind: str) -> Iterator[Found]:
@@ -177,15 +215,16 @@ def _git(cat: Catalog, words, texts, k, clone) -> Iterator[Found]:
             return
         m = _GIT_URL.match(texts[positional[0]])
         component = cat.by_repo(m.group("repo")) if m else None
-        clone[:] = [(component, _repo_name(m.group("repo")))] if component else []
+        clone.current = (component, _repo_name(m.group("repo"))) if component else None
         if component and branch:
             w, at = branch
             yield Found(component, "git", _repo_name(m.group("repo")), words[w], at, len(texts[w]))
         elif component:
             # no ref yet: unless a `git checkout` follows, the clone builds the default branch's head
             url = words[positional[0]]
-            clone.append(Found(component, "git", _repo_name(m.group("repo")), url, len(url), len(url), anchor=True))
-    elif sub == "checkout" and clone:
+            clone.unpinned.append(Found(component, "git", _repo_name(m.group("repo")), url, len(url), len(url),
+                                        anchor=True))
+    elif sub == "checkout" and clone.current:
         skip = False
         for a in args:
             t = texts[a]
@@ -196,8 +235,9 @@ def _git(cat: Catalog, words, texts, k, clone) -> Iterator[Found]:
             elif t == "--":
                 return
             elif not t.startswith("-"):
-                del clone[1:]  # the ref is chosen here
-                component, repo = clone[0]
+                component, repo = clone.current
+                if clone.unpinned and clone.unpinned[-1].name == repo:
+                    clone.unpinned.pop()  # the ref is chosen here
                 yield Found(component, "git", repo, words[a], 0, len(t))
                 return
 

@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import List, Optional, Set, Tuple
 
 KINDS = ("arg", "env", "from", "pip", "git")
-# dynamic: computed while the image builds (`$(cat f)`); unset: a variable with no value in the file
-FORMS = ("version", "range", "commit", "moving", "empty", "dynamic", "unset")
+# dynamic: computed while the image builds (`$(cat f)`); unset: a variable with no value in the file;
+# local: no version, installed from the image's own wheels (--find-links, --no-index);
+# constrained: no version here, a constraints file (-c, PIP_CONSTRAINT, UV_CONSTRAINT) decides it
+FORMS = ("version", "range", "commit", "moving", "empty", "dynamic", "unset", "local", "constrained")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Pin:
     via: Optional[str] = None  # variable the value was reached through
     use_line: int = 0  # line of the instruction that uses the value
     visible: bool = True  # False: reached through a global ARG the stage did not redeclare
+    cuda: Optional[str] = None  # pip: the CUDA its index or torch backend names ("12.8", "cpu")
     platforms: Tuple[str, ...] = ()  # the only platforms whose build runs the command (a TARGETARCH branch); () all
 
     def to_json(self) -> dict:

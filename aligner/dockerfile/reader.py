@@ -13,7 +13,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from aligner.components import Catalog, catalog
 from aligner.dockerfile.branches import platform_of
-from aligner.dockerfile.commands import Found, command_finds, image_finds, requirement_finds, unpinned_clone
+from aligner.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds,
+                                         index_values, requirement_finds)
 from aligner.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
 from aligner.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
 from aligner.dockerfile.traced import Piece, Traced
@@ -26,6 +27,8 @@ _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RENOVATE = re.compile(r"#\s*renovate:.*?\bdepName=(\S+)")
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash"})
+_CONSTRAINT_OPTIONS = frozenset({"-c", "--constraint", "--constraints", "--override", "--overrides"})
+_CONSTRAINT_VARIABLES = ("PIP_CONSTRAINT", "UV_CONSTRAINT", "UV_OVERRIDE")
 
 
 @dataclass
@@ -80,12 +83,16 @@ def _narrowed(f: Found) -> Tuple[int, int]:
     return i, j
 
 
-def _form(f: Found, effective: str, scheme: str) -> str:
+def _form(f: Found, i: int, j: int, effective: str, scheme: str, constrained: bool = False) -> str:
     """The form of a found value. What the build computes (`$(cat f)`, a variable with no value in the
     file) is `dynamic` or `unset`, never a reason to refuse the file; a value with shell metacharacters
     is no version (`moving`), so neither it nor a dynamic one is ever passed to a build or written."""
-    if f.word.slice(f.i, f.j).unknown:
+    if f.word.unknown_in(i, j):
         return "dynamic" if effective else "unset"
+    if f.local and not effective:
+        return "local"
+    if constrained and f.kind == "pip" and not effective:
+        return "constrained"
     kind = form(effective, scheme, f.op)  # shell metacharacters never make a version
     if kind == "range":
         try:
@@ -132,6 +139,8 @@ class _Reader:
         self.inst: Optional[Instruction] = None
         self.seen: Set[Pin] = set()
         self.only = None  # the platforms the RUN command being read runs on (None: all)
+        self.cuda: Optional[str] = None  # the CUDA its index or torch backend names ("12.8", "cpu")
+        self.constrained = False  # a constraints file (-c, PIP_CONSTRAINT, UV_CONSTRAINT) decides open specs
 
     def run(self) -> Dockerfile:
         for inst in self.src.instructions:
@@ -293,7 +302,7 @@ class _Reader:
             if inst.heredocs and (not commands or posixpath.basename(commands[0][0][0].text) in SHELLS):
                 for doc in inst.heredocs:
                     commands += self._program(doc.body)
-        clone: List = []
+        clone = Clones()
         queue = list(commands)
         while queue:
             words, only = queue.pop(0)
@@ -301,13 +310,36 @@ class _Reader:
             if script is not None:  # `bash -c '...'`: its script is a program of its own
                 queue[:0] = [(w, _both(only, inner)) for w, inner in self._program(script)]
                 continue
-            self.only = only
+            self.only, self.cuda = only, self._index_cuda(words)
+            self.constrained = self._constrained(words)
             for found in command_finds(self.cat, words, clone):
                 self._pin(found)
-        bare = unpinned_clone(clone)
-        if bare:
+        for bare in clone.unpinned:
             self._pin(bare)
-        self.only = None
+        self.only, self.cuda, self.constrained = None, None, False
+
+    def _constrained(self, words: List[Traced]) -> bool:
+        """Whether a constraints or overrides file decides versions this command leaves open."""
+        texts = [w.text for w in words]
+        if any(t in _CONSTRAINT_OPTIONS or t.split("=")[0] in _CONSTRAINT_OPTIONS for t in texts):
+            return True
+        if any(t.partition("=")[0] in _CONSTRAINT_VARIABLES and "=" in t for t in texts):
+            return True
+        return any(name in self.env or (name in self.args and self.args[name].value) for name in _CONSTRAINT_VARIABLES)
+
+    def _index_cuda(self, words: List[Traced]) -> Optional[str]:
+        """The CUDA a pip/uv command's index or torch backend names, from its options, an assignment
+        before it (`UV_TORCH_BACKEND=cu128 uv pip install`) or the stage's ENV and ARGs."""
+        values = index_values(words)
+        for word in words:
+            name, eq, value = word.text.partition("=")
+            if eq and name in INDEX_VARIABLES:
+                values.append(value)
+        for name in INDEX_VARIABLES:  # read without lookup(): a probe is no use of a variable
+            bound = self.env.get(name) or (self.args[name].value if name in self.args else None)
+            if bound is not None:
+                values.append(bound.text)
+        return cuda_of_index(values)
 
     def _program(self, script: Traced):
         commands, named = shell_program(script, self.lookup)
@@ -370,7 +402,7 @@ class _Reader:
             via, value, start, end = first.via, effective, None, None
             line, column = src.line_of(at), src.column_of(at)
         scheme = self.cat.scheme(f.component)
-        kind_form = _form(f, effective, scheme)
+        kind_form = _form(f, i, j, effective, scheme, self.constrained)
         version = normalise(effective, scheme) if kind_form in ("version", "range") else None
         pin = Pin(
             path=src.path,
@@ -391,6 +423,7 @@ class _Reader:
             use_line=inst.line if via else line,
             visible=via not in self.hidden,
             platforms=tuple(sorted(self.only)) if self.only is not None and f.kind != "from" else (),
+            cuda=self.cuda if f.kind == "pip" else None,
         )
         if pin not in self.seen:  # one RUN may use the same variable twice
             self.seen.add(pin)

@@ -83,6 +83,15 @@ class Traced:
     def with_via(self, name: str) -> "Traced":
         return Traced(Piece(p.text, p.start, p.end, name, p.whole, p.synthetic, p.unknown) for p in self.pieces)
 
+    def unknown_in(self, i: int, j: int) -> bool:
+        """Whether an unknown piece lies in text[i:j], an empty one at its ends included."""
+        for k, p in enumerate(self.pieces):
+            s = self._starts[k]
+            inside = (s < j and s + len(p.text) > i) if p.text else i <= s <= j
+            if inside and p.unknown:
+                return True
+        return False
+
     @property
     def unknown(self) -> bool:
         """Whether a variable with no value in the file stands in this text."""

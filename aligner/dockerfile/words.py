@@ -156,10 +156,15 @@ class _Lexer:
             return  # `V=1 cmd` sets V for cmd alone
         for word, text in zip(words[k:], texts[k:]):
             m = _ASSIGNMENT.match(text)
-            if m and not (self.branches.frames and m.group(1) in self.locals):
-                # inside an if or case, a value set before stands: which branch runs is not known here
-                # (`UCX_REPO=…; if [ -n "$MIRROR" ]; then UCX_REPO=<mirror>; fi`)
-                self.locals[m.group(1)] = word.slice(m.end(), len(text))
+            if not m:
+                continue
+            value, before = word.slice(m.end(), len(text)), self.locals.get(m.group(1))
+            # inside an if or case, which branch runs is not known here: a value the script states
+            # before stands (`UCX_REPO=…; if [ -n "$MIRROR" ]; then UCX_REPO=<mirror>; fi`), unless it is
+            # one the file cannot know (`pkgs="$PINNED"` in one branch, `pkgs="torch …"` in the other)
+            if self.branches.frames and before is not None and (value.unknown or not before.unknown):
+                continue
+            self.locals[m.group(1)] = value
 
     def add_split(self, value: Traced) -> None:
         """An unquoted expansion in the shell: split on blanks."""
