@@ -130,12 +130,16 @@ def incompatible_pair(ctx: Context) -> Iterator[Finding]:
         for comp in sorted({p.component for p in img.pins()}):
             for owner in _distinct(img.exact(comp)):
                 rel = ctx.release(comp, owner.version)
-                if rel is None or rel.requires_dist is None or (owner.path, owner.start, owner.end) in built:
-                    continue  # built from its git tag: the build may well drop its wheel's requirements
+                if rel is None or rel.requires_dist is None:
+                    continue
+                # built from its git tag after use_existing_torch.py: the build keeps the image's torch
+                keeps_torch = (owner.path, owner.start, owner.end) in built
                 extras = sorted({e for p in img.pins() if p.component == comp for e in p.extras})
                 for req in rel.requirements():
                     other = ctx.cat.by_pip(req.name)
                     if other is None or other == comp or not applies(req.marker, envs, ("", *extras)):
+                        continue
+                    if keeps_torch and other == "torch":
                         continue
                     for pin in _distinct(img.exact(other)):
                         if req.specifier.contains(pin.version, prereleases=True):
@@ -168,8 +172,10 @@ def same_version(ctx: Context) -> Iterator[Finding]:
 
 
 def _built_from_source(img: Image) -> set:
-    """Value spans a `git clone`/`git checkout` uses: those releases are built from source."""
-    return {(p.path, p.start, p.end) for p in img.pins() if p.kind == "git" and p.start is not None}
+    """Value spans of releases built from their git tag in a file that runs vLLM's use_existing_torch.py
+    (it strips torch from the requirements, so the build takes the torch the image has)."""
+    return {(p.path, p.start, p.end) for f in img.files if f.existing_torch
+            for p in f.pins if p.kind == "git" and p.start is not None}
 
 
 def _distinct(pins: List[Pin]) -> List[Pin]:
@@ -282,22 +288,27 @@ def gpu_arch(ctx: Context) -> Iterator[Finding]:
             if row:
                 targets_gpus.append((name, row["compute"]))
         for df in img.files:
+            roots = set()
             for var in df.variables:
-                if var.value is None or not archs.ARCH_VARIABLES.fullmatch(var.name):
-                    continue
+                if var.value is None or var.unknown or not archs.ARCH_VARIABLES.fullmatch(var.name):
+                    continue  # `${LIST/ 10.0/}`, `$(…)`: what the build computes is not read as arch names
+                if (var.value_line, var.value) in roots:
+                    continue  # `ENV TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST}`: one value, one finding
+                roots.add((var.value_line, var.value))
                 targets, bad = archs.parse(var.value)
-                col = _column_of(df.path, var.line, var.value)
+                line = var.value_line or var.line
+                col = _column_of(df.path, line, var.value)
                 for raw in bad:
-                    yield ctx.find("AL006", df.path, var.line, col, f"{var.name}: {raw!r} is not a CUDA architecture")
+                    yield ctx.find("AL006", df.path, line, col, f"{var.name}: {raw!r} is not a CUDA architecture")
                 for t in targets:
                     if archs.compilable(t, arch_row) is False:
                         hint = " (family-specific `f` targets need CUDA 12.9 or newer)" if t.suffix == "f" else ""
-                        yield ctx.find("AL006", df.path, var.line, col,
+                        yield ctx.find("AL006", df.path, line, col,
                                        f"{var.name}: CUDA {cuda} cannot compile for {t.compute}{hint} "
                                        f"(rules/cuda.toml, CUDA {arch_row['cuda']})")
                 for name, compute in targets_gpus:
                     if targets and not any(t.covers(archs.compute_tuple(compute)) for t in targets):
-                        yield ctx.find("AL006", df.path, var.line, col,
+                        yield ctx.find("AL006", df.path, line, col,
                                        f"{var.name}={var.value!r} leaves out the target GPU {name} "
                                        f"(compute capability {compute}, rules/gpus.toml)")
 
@@ -432,9 +443,9 @@ def arg_not_in_stage(ctx: Context) -> Iterator[Finding]:
         for df in img.files:
             seen = set()
             for use in df.hidden_uses:
-                if (use.name, use.line) in seen:
-                    continue
-                seen.add((use.name, use.line))
+                if (use.name, use.stage) in seen:
+                    continue  # one `ARG NAME` in the stage fixes every use: one finding, at the first
+                seen.add((use.name, use.stage))
                 yield ctx.find("AL011", df.path, use.line, 1,
                                f"{use.name} is declared before FROM (line {use.declared_line}) but not in stage "
                                f"{use.stage!r}: here it is empty; add `ARG {use.name}` to the stage")

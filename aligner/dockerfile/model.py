@@ -66,6 +66,8 @@ class Variable:
     value: Optional[str]  # after substitution; None for `ARG NAME` without default
     line: int
     stage: Optional[str]
+    value_line: int = 0  # line of the value's first byte: an ARG's, when `ENV X=${X}` copies it
+    unknown: bool = False  # the value holds what the build computes or a variable with no value
 
 
 @dataclass(frozen=True)
@@ -86,4 +88,5 @@ class Dockerfile:
     variables: List[Variable] = field(default_factory=list)
     hidden_uses: List[HiddenUse] = field(default_factory=list)
     platforms: Set[str] = field(default_factory=set)  # platforms the file's branches or FROM --platform name
+    existing_torch: bool = False  # runs vLLM's use_existing_torch.py: a source build drops its torch pins
     unread: List[Tuple[int, str]] = field(default_factory=list)  # (line, why) of RUN scripts left unread

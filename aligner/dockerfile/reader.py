@@ -164,7 +164,7 @@ class _Reader:
         return self.src.error(line, str(exc))
 
     # -- scopes ------------------------------------------------------------
-    def lookup(self, name: str) -> Optional[Traced]:
+    def lookup(self, name: str, at: int = -1) -> Optional[Traced]:
         if self.stage is None:
             b = self.globals.get(name)
             return b.value if b else None
@@ -176,11 +176,12 @@ class _Reader:
             return None  # the base image sets it: a value the file does not know, not an empty one
         if name in self.globals:
             self.hidden.add(name)
-            self.out.hidden_uses.append(HiddenUse(name, self.inst.line, self.stage.label, self.globals[name].line))
+            line = self.src.line_of(at) if at >= 0 else self.inst.line
+            self.out.hidden_uses.append(HiddenUse(name, line, self.stage.label, self.globals[name].line))
             return self.globals[name].value
         return None
 
-    def global_lookup(self, name: str) -> Optional[Traced]:
+    def global_lookup(self, name: str, at: int = -1) -> Optional[Traced]:
         b = self.globals.get(name)
         return b.value if b else None
 
@@ -236,7 +237,10 @@ class _Reader:
 
     def _declared(self, kind: str, name: str, value: Optional[Traced], first: bool) -> None:
         label = self.stage.label if self.stage else None
-        self.out.variables.append(Variable(kind, name, value.text if value is not None else None, self.inst.line, label))
+        first = next((p for p in value.pieces if not p.synthetic and p.start >= 0), None) if value is not None else None
+        value_line = self.src.line_of(first.start) if first else self.inst.line
+        self.out.variables.append(Variable(kind, name, value.text if value is not None else None, self.inst.line,
+                                           label, value_line, bool(value is not None and value.unknown)))
         if value is None:
             return
         component, requirement = None, False
@@ -310,6 +314,8 @@ class _Reader:
             if script is not None:  # `bash -c '...'`: its script is a program of its own
                 queue[:0] = [(w, _both(only, inner)) for w, inner in self._program(script)]
                 continue
+            if any(w.text.endswith("use_existing_torch.py") for w in words):
+                self.out.existing_torch = True
             self.only, self.cuda = only, self._index_cuda(words)
             self.constrained = self._constrained(words)
             for found in command_finds(self.cat, words, clone):

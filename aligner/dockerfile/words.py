@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from aligner.dockerfile.branches import Branches, Platforms
 from aligner.dockerfile.traced import Piece, Traced
 
-Lookup = Callable[[str], Optional[Traced]]
+Lookup = Callable[[str, int], Optional[Traced]]  # (name, source offset of the use or -1) -> value
 MAX_DEPTH = 16
 MAX_EXPANSION = 1 << 20
 
@@ -105,10 +105,14 @@ class _Lexer:
         self.branches = Branches()
         self.only: List[Platforms] = []  # per finished command: the platforms it runs on
 
-    def lookup(self, name: str) -> Optional[Traced]:
+    def lookup(self, name: str, at: int = -1) -> Optional[Traced]:
         if name in self.locals:
             return self.locals[name]
-        return self.outer(name)
+        return self.outer(name, at)
+
+    def _at(self, i: int) -> int:
+        where = self.t.locate(i, i + 1)
+        return where[0][0] if where else -1
 
     # -- word building -------------------------------------------------
     def add(self, part: Traced) -> None:
@@ -323,7 +327,7 @@ class _Lexer:
         word = _Lexer(self.t.slice(op.end(), end), self.lookup, self.escape, False, self.depth + 1)
         word.run()
         arg = word.commands[0][0] if word.commands[0] else Traced([self.t.point(op.end())])
-        value = self.lookup(name)
+        value = self.lookup(name, self._at(i))
         empty = value is None or not value.text
         if op_text in (":-", ":=", "-", "="):
             use_default = empty if op_text[0] == ":" else value is None
@@ -338,7 +342,7 @@ class _Lexer:
         return self._checked(out.with_via(name)), end + 1
 
     def substitute(self, name: str, i: int, j: int) -> Traced:
-        value = self.lookup(name)
+        value = self.lookup(name, self._at(i))
         if value is None:
             return self._unset(name, i, j)
         return self._checked(value.with_via(name))

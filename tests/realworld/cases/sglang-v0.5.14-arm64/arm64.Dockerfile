@@ -22,7 +22,7 @@ RUN echo -e '[[index]]\nname = "torch"\nurl = "https://wheels.example/whl/cpu"\n
 ENV UV_CONFIG_FILE=/opt/.venv/uv.toml
 ENV CMAKE_BUILD_PARALLEL_LEVEL=1
 
-WORKDIR /sgl-workspace
+WORKDIR /sgl-ws
 RUN source $HOME/.local/bin/env && \
     source /opt/.venv/bin/activate && \
     git clone ${SGLANG_REPO} sglang && \
@@ -38,4 +38,4 @@ RUN source $HOME/.local/bin/env && \
 ENV SGLANG_USE_CPU_ENGINE=1
 RUN echo 'source /opt/.venv/bin/activate' >> /root/.bashrc
 
-WORKDIR /sgl-workspace/sglang
+WORKDIR /sgl-ws/sglang
