@@ -367,13 +367,20 @@ def no_wheel(ctx: Context) -> Iterator[Finding]:
     for img in ctx.images:
         # a value that a `git clone` / `git checkout` uses is built from source: no wheel needed
         built = {(p.path, p.line, p.column) for p in img.pins() if p.kind == "git"}
+        # only what pip installs needs a wheel: an ARG handed to a build script may be built from source;
+        # a pip line inside a TARGETARCH branch runs on that branch's platforms only
+        installs: Dict[tuple, set] = {}
+        for p in img.pins():
+            if p.kind == "pip" and p.form == "version" and p.version:
+                installs.setdefault((p.path, p.line, p.column), set()).update(p.platforms or img.platforms)
         for pin in _distinct([p for p in img.pins() if p.form == "version" and p.version and p.kind != "from"]):
-            if (pin.path, pin.line, pin.column) in built:
+            where = (pin.path, pin.line, pin.column)
+            if where in built or where not in installs:
                 continue
             rel = ctx.release(pin.component, pin.version)
             if rel is None or not rel.platforms:
                 continue  # sdist-only: may build anywhere
-            missing = [p for p in img.platforms if p not in rel.platforms]
+            missing = [p for p in img.platforms if p in installs[where] and p not in rel.platforms]
             if missing:
                 yield ctx.find("AL008", pin.path, pin.line, pin.column,
                                f"{pin.component} {pin.version} has no {', '.join(missing)} wheel (image platforms: "

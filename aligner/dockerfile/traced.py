@@ -50,9 +50,9 @@ class Traced:
 
     def point(self, i: int) -> Piece:
         """An empty piece standing for the position before character i."""
-        for k, p in enumerate(self.pieces):
-            if not p.text and self._starts[k] == i:
-                return p
+        empties = [p for k, p in enumerate(self.pieces) if not p.text and self._starts[k] == i]
+        if empties:
+            return next((p for p in empties if p.unknown), empties[0])  # an unknown value outranks a mark
         for k, p in enumerate(self.pieces):
             s = self._starts[k]
             if p.text and s < i <= s + len(p.text) and not p.synthetic:
@@ -70,6 +70,9 @@ class Traced:
         for k, p in enumerate(self.pieces):
             s = self._starts[k]
             e = s + len(p.text)
+            if not p.text and p.unknown and i <= s <= j:
+                out.append(p)  # a variable with no value stands here: keep knowing it
+                continue
             lo, hi = max(i, s), min(j, e)
             if lo >= hi:
                 continue
