@@ -127,6 +127,7 @@ def incompatible_pair(ctx: Context) -> Iterator[Finding]:
         python = img.pythons[0].version if img.pythons else None
         envs = environments(img.platforms, python)
         built = _built_from_source(img)
+        reported: set = set()
         for comp in sorted({p.component for p in img.pins()}):
             for owner in _distinct(img.exact(comp)):
                 rel = ctx.release(comp, owner.version)
@@ -144,6 +145,10 @@ def incompatible_pair(ctx: Context) -> Iterator[Finding]:
                     for pin in _distinct(img.exact(other)):
                         if req.specifier.contains(pin.version, prereleases=True):
                             continue
+                        said = (pin.path, pin.start, pin.end, str(req.specifier))
+                        if said in reported:
+                            continue  # vllm and sglang both pin flashinfer==0.5.3: one value, one finding
+                        reported.add(said)
                         tag = f" [{','.join(extras)}]" if extras and req.marker and "extra" in str(req.marker) else ""
                         exact = exact_version(req.specifier)
                         who = f"{comp} {owner.version}{tag} ({ctx.at(owner)})"
@@ -215,7 +220,12 @@ def python_mismatch(ctx: Context) -> Iterator[Finding]:
 def _torch_cuda(ctx: Context, img: Image):
     """(CUDA of the torch wheels, the pin it is read from, how) or None."""
     # a torch built from source (git) uses the image's own CUDA; a cu index or backend says its build
-    torch_pins = [p for p in img.exact("torch") if p.kind != "git"]
+    # the torch pip installs: an ARG no install uses says nothing, and one a `git clone` uses is built
+    # from pytorch/pytorch in the image, against the image's own CUDA
+    source = {(p.path, p.start, p.end) for p in img.pins() if p.kind == "git" and p.start is not None}
+    torch_pins = [p for p in img.exact("torch") if p.kind == "pip" and (p.path, p.start, p.end) not in source]
+    if img.exact("torch") and not torch_pins:
+        return None
     for pin in torch_pins:
         if pin.cuda == "cpu":
             return None

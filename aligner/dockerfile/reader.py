@@ -72,10 +72,13 @@ def _narrowed(f: Found) -> Tuple[int, int]:
     """The part of a found value that one span of the file holds: `v${VLLM_REF}` is VLLM_REF's value, and
     `${FI_VERSION}%2Bcu128torch2.7` in a wheel name is FI_VERSION's (the local label is the file name's)."""
     i, j = f.i, f.j
+    text = f.word.text
+    v_prefix = text[i:i + 1] in ("v", "V") and f.word.locate(i + 1, j)
+    if v_prefix and f.word.unknown_in(i + 1, j):
+        return i + 1, j  # `v${SGL_VERSION}` with no value in the file: the variable is the pin
     if f.word.locate(i, j):
         return i, j
-    text = f.word.text
-    if text[i:i + 1] in ("v", "V") and f.word.locate(i + 1, j):
+    if v_prefix:
         return i + 1, j
     local = re.search(r"\+|%2[bB]", text[i:j])
     if local and f.word.locate(i, i + local.start()):
@@ -137,7 +140,6 @@ class _Reader:
         self.stage: Optional[Stage] = None
         self.hidden: Set[str] = set()
         self.inst: Optional[Instruction] = None
-        self.seen: Set[Pin] = set()
         self.only = None  # the platforms the RUN command being read runs on (None: all)
         self.cuda: Optional[str] = None  # the CUDA its index or torch backend names ("12.8", "cpu")
         self.constrained = False  # a constraints file (-c, PIP_CONSTRAINT, UV_CONSTRAINT) decides open specs
@@ -431,6 +433,4 @@ class _Reader:
             platforms=tuple(sorted(self.only)) if self.only is not None and f.kind != "from" else (),
             cuda=self.cuda if f.kind == "pip" else None,
         )
-        if pin not in self.seen:  # one RUN may use the same variable twice
-            self.seen.add(pin)
-            self.out.pins.append(pin)
+        self.out.pins.append(pin)  # each use is a pin: `git checkout $REF` in one branch, `clone -b $REF` in another
