@@ -17,7 +17,7 @@ FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
 def test_every_rule_has_a_fixture_and_a_page():
     assert CODES == sorted(docs())
     for code, page in docs().items():
-        assert all(page.get(k) for k in ("name", "severity", "summary", "why", "bad", "good", "fix")), code
+        assert all(page.get(k) for k in ("name", "severity", "summary", "why", "bad", "good", "fix", "not-flagged")), code
 
 
 def prepared(tmp_path, code, kind, run_aligner):

@@ -109,14 +109,16 @@ def test_check_judges_the_cuda_torch_arch_fit_and_nothing_else(repo, run_aligner
     got = sorted((f["code"], f["path"], f["line"], f["severity"]) for f in findings)
     cuda_line, torch_line = line_of(df, "ARG CUDA_VERSION="), line_of(df, "ARG TORCH_VERSION=")
     fi_line = line_of(df, "ARG FLASHINFER_VERSION=")
-    arch_lines = [line_of(df, "ARG TORCH_CUDA_ARCH_LIST="), line_of(df, "ENV TORCH_CUDA_ARCH_LIST=")]
-    assert got == sorted([("AL005", DF, cuda_line, "warning"), ("AL005", DF, cuda_line, "error"),
+    # the ARG's list, once: `ENV TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST}` copies the same value
+    arch_lines = [line_of(df, "ARG TORCH_CUDA_ARCH_LIST=")]
+    # a minor CUDA skew is a notice (torch's extension builder accepts it)
+    assert got == sorted([("AL005", DF, cuda_line, "info"), ("AL005", DF, cuda_line, "error"),
                           ("AL003", DF, torch_line, "error"), ("AL003", DF, fi_line, "error"),
                           *[("AL006", DF, n, "error") for n in arch_lines],
                           ("AL012", "lock/aligner.lock", 1, "error")])  # every finding, no other, no AL007/AL100
     pick = lambda code, line, sev=None: next(f for f in findings if f["code"] == code and f["line"] == line
                                              and (sev is None or f["severity"] == sev))
-    skew, old_driver = pick("AL005", cuda_line, "warning"), pick("AL005", cuda_line, "error")
+    skew, old_driver = pick("AL005", cuda_line, "info"), pick("AL005", cuda_line, "error")
     assert f"CUDA {cuda} differs in minor from torch {torch} (CUDA {torch_cuda})" in skew["message"]
     assert f"needs a Linux driver >= {toolkit_driver(cuda)}" in old_driver["message"]
     assert f"the target host has {driver}" in old_driver["message"]

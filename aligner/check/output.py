@@ -82,13 +82,14 @@ def _uri(path: str) -> str:
 
 def _help_text(code: str) -> str:
     p = docs()[code]
-    return f"{p['summary']}\n\nWhy: {p['why']}\n\nBad:\n{p['bad']}\n\nGood:\n{p['good']}\n\nFix: {p['fix']}"
+    return (f"{p['summary']}\n\nWhy: {p['why']}\n\nBad:\n{p['bad']}\n\nGood:\n{p['good']}\n\nFix: {p['fix']}"
+            f"\n\nNot flagged: {p['not-flagged']}")
 
 
 def _help_markdown(code: str) -> str:
     p = docs()[code]
     return (f"**{code} {p['name']}**: {p['summary']}\n\n{p['why']}\n\nBad:\n```dockerfile\n{p['bad']}\n```\n\n"
-            f"Good:\n```dockerfile\n{p['good']}\n```\n\nFix: {p['fix']}")
+            f"Good:\n```dockerfile\n{p['good']}\n```\n\nFix: {p['fix']}\n\nNot flagged: {p['not-flagged']}")
 
 
 def _gh(value: str, prop: bool = False) -> str:

@@ -67,6 +67,8 @@ def score_case(case: Path) -> Result:
         root = Path(tmp) / case.name
         shutil.copytree(case, root, ignore=shutil.ignore_patterns("expected.toml"))
         os.chdir(root)
+        if (root / "aligner.toml").exists():
+            _lock(res)  # a configured repository is checked as its users run it: locked first
         pins = _run(["pins", "--format", "json", "."])
         checked = _run(["check", "--format", "json", "."])
     if spec.get("builds", True):
@@ -85,6 +87,16 @@ def score_case(case: Path) -> Result:
     messages = {_finding_key(f, None): f["message"] for f in reported}
     res.findings_false = [k + (messages.get(k, ""),) for k in res.findings_false]
     return res
+
+
+def _lock(res: "Result") -> None:
+    from aligner.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["lock"])
+    if code != 0:
+        res.refused.append(f"aligner lock: exit {code}: {err.getvalue().strip()[:500]}")
 
 
 @contextlib.contextmanager
@@ -161,6 +173,12 @@ def report(results: List[Result], verbose: bool, out=sys.stdout) -> Totals:
     print(f"\n{t.cases} cases, {t.files} Dockerfiles: {t.refused} refused; pin recall {t.pin_recall:.1%}; "
           f"finding precision {t.finding_precision:.1%}, recall {t.finding_recall:.1%}", file=out)
     return t
+
+
+def source_repository(case: Path) -> str:
+    """OWNER/REPO of the public file a case is modelled on (its `source`)."""
+    source = str(loads((case / "expected.toml").read_text("utf-8")).get("source", ""))
+    return source.split()[0].lower() if source.strip() else ""
 
 
 def lint(case: Path) -> List[str]:
