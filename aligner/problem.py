@@ -30,6 +30,19 @@ def where(pin: Pin, root: Path) -> str:
     return located(pin.path, pin.line, root)
 
 
+def wheel_platforms(pins: List[Pin], platforms) -> Dict[str, tuple]:
+    """Per pinned component, the platforms on which pip installs it: those of the pip lines that name it
+    (a line inside a TARGETARCH branch runs on that branch's only). A component the image pins but no pip
+    line installs (a `git clone` builds it, an ARG handed to a build script) needs no wheel anywhere."""
+    out: Dict[str, set] = {}
+    for pin in pins:
+        if pin.kind in ("arg", "env", "git", "pip") and pin.component not in ("python", "cuda"):
+            out.setdefault(pin.component, set())
+        if pin.kind == "pip":
+            out[pin.component].update(pin.platforms or platforms)
+    return {c: tuple(p for p in platforms if p in found) for c, found in out.items()}
+
+
 def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Catalog,
           upgrade=frozenset()) -> ImageInput:
     pins: List[Pin] = []
@@ -95,5 +108,6 @@ def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Cat
         elif c.component not in bound and c.component not in bare:
             bare.add(c.component)
             unique.append(c)
-    problem = Problem(image.name, image.platforms, unique, current, python, cuda, frozenset(upgrade))
+    problem = Problem(image.name, image.platforms, unique, current, python, cuda, frozenset(upgrade),
+                      wheels=wheel_platforms(pins, image.platforms))
     return ImageInput(image, root, pins, problem)

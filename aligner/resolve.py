@@ -67,6 +67,9 @@ class Problem:
     cuda: Optional[Current] = None
     upgrade: FrozenSet[str] = frozenset()  # components to move to their newest; "*" for all
     prefer: Dict[str, str] = field(default_factory=dict)  # versions to try first (an existing lock's)
+    # the platforms on which a component is installed from a wheel; absent: all of the image's. A component
+    # the image builds from source (git) has none: its missing wheels constrain nothing
+    wheels: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,6 +96,7 @@ class Provider:
     def __init__(self, problem: Problem, snap: Snapshot, cat: Catalog):
         self.p, self.snap, self.cat = problem, snap, cat
         self.envs = self._environments()
+        self.project_component = {project: c.name for c in cat.components.values() for project in c.index}
 
     # -- environments for markers ---------------------------------------------------
     def _environments(self) -> List[dict]:
@@ -156,12 +160,19 @@ class Provider:
         allow_pre = any(s.prereleases for s in specifiers) or bool(current and Version(current.version).is_prerelease)
         exact = any(str(s).startswith("==") for s in specifiers)
         out = []
-        for rel in self.releases(component):
+        known = self.releases(component)
+        for rel in known:
             v = Version(rel.version)
             if not all(s.contains(v, prereleases=allow_pre) for s in specifiers):
                 continue
             if self.rejection(rel, exact) is None:
                 out.append(Candidate(component, v, frozenset(), rel))
+        if current and not any(r.version == current.version for r in known):
+            # a version the snapshot does not know (NGC's 2.8.0a0+5228986c39.nv25.6, a release newer than the
+            # snapshot) stays a candidate of its own: only a constraint that excludes it moves it
+            v = Version(current.version)
+            if all(s.contains(v, prereleases=True) for s in specifiers):
+                out.append(Candidate(component, v))
         upgrade = "*" in self.p.upgrade or component in self.p.upgrade
         wanted = self.p.prefer.get(component) or (current.version if current else None)
         keep = None if upgrade or wanted is None else Version(wanted)
@@ -174,7 +185,9 @@ class Provider:
         if rel.yanked and not exact:
             return f"{rel.project} {rel.version} was yanked"
         if rel.platforms:
-            missing = [p for p in self.p.platforms if p not in rel.platforms]
+            component = self.project_component.get(rel.project)
+            needed = self.p.wheels.get(component, self.p.platforms) if component else self.p.platforms
+            missing = [p for p in needed if p not in rel.platforms]
             if missing:
                 return f"{rel.project} {rel.version} has no {', '.join(missing)} wheel"
         if self.p.python and rel.requires_python:

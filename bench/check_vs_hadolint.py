@@ -43,6 +43,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "dockerfiles"
+REALWORLD = REPO / "tests" / "realworld" / "cases"  # real-shaped files: `--fixtures tests/realworld/cases`
 RUN_TIMEOUT_S = 900
 
 
@@ -72,6 +73,14 @@ def fixture_dockerfiles(root: Path) -> list[Path]:
     if not files:
         raise BenchError(f"no fixture Dockerfiles found under {root}")
     return files
+
+
+def _shown(path: Path) -> str:
+    """The input folder as the report names it: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return path.name
 
 
 def generate(dest: Path, n: int, sources: list[Path]) -> list[Path]:
@@ -334,7 +343,7 @@ def report(env: dict, cmp: dict | None, n_cmp: int, sizes: dict[int, dict], roun
         f"| hadolint | {env['hadolint']} |",
         f"| aligner | {env['aligner']} |",
         f"| rounds | {rounds} (median reported) |",
-        f"| input | fixture Dockerfiles from tests/fixtures/dockerfiles, cycled ({env['sources']} distinct files) |",
+        f"| input | Dockerfiles from {env['input']}, cycled ({env['sources']} distinct files) |",
         "",
     ]
     if cmp is not None:
@@ -439,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             "hadolint": hadolint_version,
             "aligner": aligner_version,
             "sources": len(sources),
+            "input": _shown(args.fixtures),
         }
 
         with tempfile.TemporaryDirectory(prefix="aligner-bench-") as tmp:

@@ -23,6 +23,12 @@ def upstream_pin(extra: str, name: str):
 VLLM_DF, SGLANG_DF = "Dockerfile.vllm-kvcache", "Dockerfile.sglang-kvcache"
 
 
+def line_holding(path, text: str) -> int:
+    """The one line of the file that holds `text` anywhere."""
+    (n,) = [i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line]
+    return n
+
+
 def required(project: str, version: str, name: str) -> str:
     """The one version `project==version` pins `name` to (no extra), from its Requires-Dist."""
     (rel,) = [r for r in releases(project) if r["version"] == version]
@@ -84,12 +90,14 @@ def test_check_finds_every_misalignment_and_nothing_else(repo, run_aligner):
         "tag": ("AL010", VLLM_DF, line_of(vdf, "ARG IMAGE_TAG=")),
         "nixl-vllm": ("AL002", VLLM_DF, line_of(vdf, "ARG NIXL_VERSION=")),
         "lock": ("AL012", "lock/aligner.lock", 1),
+        # `pip install "torch==$(cat /tmp/torch_version.txt)"`: a version the build computes, said so
+        "torch-built": ("AL013", VLLM_DF, line_holding(vdf, "torch==$(cat")),
     }
     assert set(found) == set(places.values())
     sev = {k: found[p]["severity"] for k, p in places.items()}
     msg = {k: found[p]["message"] for k, p in places.items()}
     assert sev == {"sglang": "error", "cuda": "info", "torch": "error", "nixl-sglang": "error",
-                   "tag": "warning", "nixl-vllm": "error", "lock": "error"}
+                   "tag": "warning", "nixl-vllm": "error", "lock": "error", "torch-built": "info"}
     up_sglang, up_nixl_s, up_nixl_v = upstream_pin("sglang", "sglang"), upstream_pin("sglang", "nixl"), \
         upstream_pin("vllm", "nixl")
     assert sglang not in up_sglang.specifier and f"sglang {sglang} is outside {up_sglang}" in msg["sglang"]
@@ -127,11 +135,13 @@ def test_after_fix_only_the_builder_cuda_is_left(repo, run_aligner):
     rc, findings = check(run_aligner, repo)
     assert rc == 0  # a warning does not fail the check
     cuda = arg(sdf, "CUDA_VERSION")
-    assert [(f["code"], f["path"], f["line"], f["severity"]) for f in findings] == \
-        [("AL005", SGLANG_DF, line_of(sdf, "ARG CUDA_VERSION="), "info")]
-    assert f"CUDA {cuda} differs in minor from torch {torch}" in findings[0]["message"]
-    assert f"(CUDA {torch_cuda(torch)})" in findings[0]["message"]
-    assert findings[0]["fix"] is None
+    assert sorted((f["code"], f["path"], f["line"], f["severity"]) for f in findings) == \
+        [("AL005", SGLANG_DF, line_of(sdf, "ARG CUDA_VERSION="), "info"),
+         ("AL013", VLLM_DF, line_holding(vdf, "torch==$(cat"), "info")]  # the computed torch stays as it is
+    skew = next(f for f in findings if f["code"] == "AL005")
+    assert f"CUDA {cuda} differs in minor from torch {torch}" in skew["message"]
+    assert f"(CUDA {torch_cuda(torch)})" in skew["message"]
+    assert skew["fix"] is None
 
 
 def test_readme_shows_what_the_commands_print():

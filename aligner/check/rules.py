@@ -276,7 +276,7 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
                 # problem", torch/utils/cpp_extension.py): a notice, not a finding
                 yield ctx.find("AL005", base.path, base.line, base.column,
                                f"the base image's CUDA {base.version} differs in minor from {how} (CUDA {wheel}): "
-                               "works through minor-version compatibility; extensions built in the image use "
+                               "works through minor-version compatibility, but extensions built in the image use "
                                f"{cuda_minor(base.version)}", severity="info")
         driver = img.config.driver if img.config else None
         if driver:
@@ -335,6 +335,14 @@ def _column_of(path: str, line: int, value: str) -> int:
 
 @rule("AL007")
 def no_such_release(ctx: Context) -> Iterator[Finding]:
+    for pin, code, message in _releases_not_in_snapshot(ctx):
+        if code == "AL007":
+            yield ctx.find(code, pin.path, pin.line, pin.column, message)
+
+
+def _releases_not_in_snapshot(ctx: Context) -> Iterator[tuple]:
+    """(pin, code, message) for each pinned release the snapshot lacks: AL007 within the range it
+    covers, AL014 (not checked) outside it."""
     for img in ctx.images:
         for pin in _distinct([p for p in img.pins() if p.form == "version" and p.version]):
             comp = ctx.cat.components.get(pin.component)
@@ -351,19 +359,15 @@ def no_such_release(ctx: Context) -> Iterator[Finding]:
                 v = Version(pin.version)
             except InvalidVersion:
                 continue
-            if comp.since and v < Version(comp.since):
-                continue  # older than the snapshot keeps: nothing to say
             if v.local and (v.is_prerelease or v.is_devrelease):
                 continue  # a build of its own (NGC's 2.8.0a0+5228986c39.nv25.6, a nightly +cu128): no index has it
-            newest = releases[-1].version
-            if v > Version(newest):
-                yield ctx.find("AL007", pin.path, pin.line, pin.column,
-                               f"{label} {pin.version} is newer than every release in the snapshot (newest "
-                               f"{newest}); run `aligner rules refresh` if it was just released", severity="warning")
+            oldest, newest = releases[0].version, releases[-1].version
+            if (comp.since and v < Version(comp.since)) or v > Version(newest):
+                hint = "; run `aligner rules refresh` if it was just released" if v > Version(newest) else ""
+                yield pin, "AL014", f"{label} {pin.version} not checked: aligner knows {label} {oldest} to {newest}{hint}"
             else:
-                yield ctx.find("AL007", pin.path, pin.line, pin.column,
-                               f"{label} {pin.version} is not a release on the index "
-                               f"(nearby: {', '.join(_nearby(releases, v))})")
+                yield pin, "AL007", (f"{label} {pin.version} is not a release on the index "
+                                     f"(nearby: {', '.join(_nearby(releases, v))})")
 
 
 def _nearby(releases: List[SnapRelease], v: Version) -> List[str]:
@@ -466,6 +470,27 @@ def arg_not_in_stage(ctx: Context) -> Iterator[Finding]:
                 yield ctx.find("AL011", df.path, use.line, 1,
                                f"{use.name} is declared before FROM (line {use.declared_line}) but not in stage "
                                f"{use.stage!r}: here it is empty; add `ARG {use.name}` to the stage")
+
+
+@rule("AL013")
+def set_at_build_time(ctx: Context) -> Iterator[Finding]:
+    for img in ctx.images:
+        for pin in _distinct([p for p in img.pins() if p.form in ("unset", "dynamic")]):
+            made = (f"{pin.via} has no value in the file (a build arg)" if pin.form == "unset"
+                    else f"{pin.value[:60]} is computed while the image builds")
+            yield ctx.find("AL013", pin.path, pin.line, pin.column,
+                           f"{pin.component} is set at build time: {made}; aligner checks only what the file pins")
+
+
+@rule("AL014")
+def not_checked(ctx: Context) -> Iterator[Finding]:
+    for pin, code, message in _releases_not_in_snapshot(ctx):
+        if code == "AL014":
+            yield ctx.find(code, pin.path, pin.line, pin.column, message)
+    for img in ctx.images:
+        for df in img.files:
+            for line, why in df.unread:
+                yield ctx.find("AL014", df.path, line, 1, f"RUN script not read ({why}): its pins are not checked")
 
 
 @rule("AL012")

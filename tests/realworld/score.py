@@ -72,7 +72,7 @@ def score_case(case: Path) -> Result:
         pins = _run(["pins", "--format", "json", "."])
         checked = _run(["check", "--format", "json", "."])
     if spec.get("builds", True):
-        res.refused = [f"{e['path']}:{e.get('line')}: {e['message']}" for e in checked.get("errors", [])]
+        res.refused += [f"{e['path']}:{e.get('line')}: {e['message']}" for e in checked.get("errors", [])]
     got_pins = Counter(_pin_key(p, None) for p in pins.get("pins", []))
     want_pins = Counter(_pin_key(p, default_file) for p in spec.get("pin", []))
     res.pins_expected = sum(want_pins.values())
