@@ -76,7 +76,7 @@ def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Cat
             try:
                 spec = SpecifierSet(f"{pin.op}{pin.value}" if pin.op else pin.value)
             except InvalidSpecifier:
-                raise InputError(pin.path, pin.line, f"{pin.component}: bad version range {pin.value!r}") from None
+                continue  # `vllm=` or `==$(curl x)`: no range pip would read either; it fails in the build
             roots.append(Constraint(pin.component, spec, frozenset(), src, f"{pin.name}{spec}"))
         roots.append(Constraint(pin.component, SpecifierSet(), frozenset(), src, pin.component))
     if upstream is not None:

@@ -9,8 +9,6 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from aligner.components import Catalog, catalog
 from aligner.dockerfile.branches import platform_of
 from aligner.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds,
@@ -96,13 +94,7 @@ def _form(f: Found, i: int, j: int, effective: str, scheme: str, constrained: bo
         return "local"
     if constrained and f.kind == "pip" and not effective:
         return "constrained"
-    kind = form(effective, scheme, f.op)  # shell metacharacters never make a version
-    if kind == "range":
-        try:
-            SpecifierSet(f"{f.op}{effective}" if f.op else effective)
-        except InvalidSpecifier:
-            return "moving"  # `==0.10.2; curl x`: pip refuses it, no range of versions
-    return kind
+    return form(effective, scheme, f.op)  # shell metacharacters never make a version
 
 
 def _both(a, b):
