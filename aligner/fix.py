@@ -147,7 +147,7 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
         span = (pin.start, pin.end)
         if pin.start is not None:
             fp.wants.setdefault(span, {})[image] = version
-        if pin.version is not None and _same(pin.version, version):
+        if pin.version is not None and _same(pin.version, version, prefix=pin.component == "cuda"):
             continue
         if pin.start is None and pin.kind == "git" and pin.form == "empty":
             fp.left.append(f"{rel}:{pin.line}: {pin.name} is cloned with no ref; add `--branch v{version}` to the clone")
@@ -249,13 +249,17 @@ def finish(fp: FilePlan) -> FilePlan:
     return fp
 
 
-def _same(a: str, b: str) -> bool:
+def _same(a: str, b: str, prefix: bool = False) -> bool:
     """Equal versions; a local build label on one side only (2.10.0+cu130 against the lock's 2.10.0) is
-    the same release, and the label (which build) is the Dockerfile's to keep."""
+    the same release, and the label (which build) is the Dockerfile's to keep. With `prefix` (CUDA), a
+    value written at a lower precision agrees with every release it names: 12.8 with 12.8.1, and a tag
+    such as `cuda12.8` keeps the shape its repository uses."""
     try:
         va, vb = Version(a), Version(b)
     except InvalidVersion:
         return a == b
+    if prefix and len(va.release) < len(vb.release) and vb.release[:len(va.release)] == va.release:
+        return True
     return va == vb or (not (va.local and vb.local) and va.public == vb.public)
 
 
