@@ -101,15 +101,20 @@ def _lock(res: "Result") -> None:
 
 @contextlib.contextmanager
 def _cwd_env(tmp: str):
-    old_cwd, old_env = os.getcwd(), dict(os.environ)
+    from aligner import components, fetch
+
+    old_cwd, old_env, old_offline = os.getcwd(), dict(os.environ), fetch.OFFLINE
     os.environ["ALIGNER_CACHE_DIR"] = os.path.join(tmp, ".cache")
     os.environ["ALIGNER_OFFLINE"] = "1"
     try:
         yield
     finally:
+        # aligner's main sets process-wide state (offline mode, a config's catalog): leave none behind
         os.chdir(old_cwd)
         os.environ.clear()
         os.environ.update(old_env)
+        fetch.OFFLINE = old_offline
+        components.use(None)
 
 
 def _file(path: Optional[str], default: Optional[str]) -> str:
