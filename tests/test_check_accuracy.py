@@ -178,3 +178,33 @@ def test_flashinfer_cubin_must_equal_flashinfer_python(tmp_path):
     assert codes(tmp_path, text) == [("AL003", 2)]
     same = f"FROM python:3.12\nRUN pip install flashinfer-python=={both[-1]} flashinfer-cubin=={both[-1]}\n"
     assert codes(tmp_path, same) == []
+
+
+def test_an_ngc_torch_is_checked_against_its_release(tmp_path):
+    # rules/ngc.toml: the torch of NGC PyTorch 25.05 and 25.10, from TensorRT-LLM's requirements at those releases
+    rows = {r["release"]: r["torch"] for r in _ngc_pytorch() if r.get("torch")}
+    own, other = rows["25.05"], rows["25.10"]
+    assert own != other
+    right = f"FROM python:3.12\nRUN pip install torch=={own}+5228986c39.nv25.05\n"
+    wrong = f"FROM python:3.12\nRUN pip install torch=={other}+145a3a7bda.nv25.05\n"
+    assert codes(tmp_path, right) == []
+    assert codes(tmp_path, wrong) == [("AL007", 2)]
+
+
+def test_a_spec_reinstalled_pinned_later_is_not_unpinned(tmp_path):
+    text = "FROM python:3.12\nRUN pip install vllm\nRUN pip install --force-reinstall vllm==0.10.2\n"
+    assert codes(tmp_path, text) == []
+
+
+def test_a_release_older_than_the_snapshot_is_a_notice(tmp_path):
+    since = [r["version"] for r in releases("vllm")][0]
+    older = "0.6.3"  # a vLLM release before the snapshot's floor
+    from packaging.version import Version
+    assert Version(older) < Version(since)
+    got = findings(tmp_path, f"FROM python:3.12\nRUN pip install vllm=={older}\n")
+    assert [(c, sev) for c, _, sev in got] == [("AL014", "info")]
+
+
+def _ngc_pytorch():
+    import tomllib
+    return tomllib.loads((ROOT / "rules" / "ngc.toml").read_text())["pytorch"]

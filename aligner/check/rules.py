@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional
@@ -76,8 +77,12 @@ def _fix_to(pin: Pin, version: str, why: str) -> Optional[Fix]:
 @rule("AL001")
 def unpinned(ctx: Context) -> Iterator[Finding]:
     for img in ctx.images:
+        # `pip install vllm` and a later `pip install vllm==0.10.2`: the image ends up pinned
+        pinned_later = {(p.component, p.path): p.line for p in img.pins() if p.kind == "pip" and p.form == "version"}
         for pin in _distinct(img.pins()):  # one finding per value, not per use of it
             if pin.form not in ("empty", "moving"):
+                continue
+            if pin.kind == "pip" and pinned_later.get((pin.component, pin.path), 0) > pin.line:
                 continue
             if pin.kind == "from":
                 what = "FROM with no tag" if pin.form == "empty" else f"FROM :{pin.value} (a moving tag)"
@@ -359,8 +364,16 @@ def _releases_not_in_snapshot(ctx: Context) -> Iterator[tuple]:
                 v = Version(pin.version)
             except InvalidVersion:
                 continue
+            ngc = re.search(r"nv(\d\d)\.(\d\d?)$", v.local or "")
+            if ngc and pin.component == "torch":  # NGC PyTorch's own build: check it against rules/ngc.toml
+                release = f"{ngc.group(1)}.{int(ngc.group(2)):02d}"
+                row = facts.ngc_row("ngc-pytorch", release)
+                if row and row.get("torch") and Version(row["torch"]).public != v.public:
+                    yield pin, "AL007", (f"torch {pin.version} is not the torch of NGC PyTorch {release}, which has "
+                                         f"{row['torch']} (rules/ngc.toml)")
+                continue
             if v.local and (v.is_prerelease or v.is_devrelease):
-                continue  # a build of its own (NGC's 2.8.0a0+5228986c39.nv25.6, a nightly +cu128): no index has it
+                continue  # a build of its own (a nightly +cu128): no index has it
             oldest, newest = releases[0].version, releases[-1].version
             if (comp.since and v < Version(comp.since)) or v > Version(newest):
                 hint = "; run `aligner rules refresh` if it was just released" if v > Version(newest) else ""
