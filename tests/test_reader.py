@@ -227,3 +227,10 @@ def test_an_arg_name_no_variable_can_reach_is_declared_and_ignored():
     doc = read("Dockerfile", b"ARG 1BAD=2 VLLM_REF=v0.10.2\nFROM python:3.12\n")
     assert [(p.name, p.value) for p in doc.pins if p.kind == "arg"] == [("VLLM_REF", "v0.10.2")]
     assert [v.name for v in doc.variables] == ["VLLM_REF"]
+
+
+def test_nvidias_engine_containers_are_recognised():
+    # NVIDIA publishes vLLM and SGLang framework containers as nvidia/vllm:YY.MM-py3 and nvidia/sglang:YY.MM-py3
+    for repo, component in (("nvidia/vllm", "ngc-vllm"), ("nvidia/sglang", "ngc-sglang")):
+        p = one(f"FROM {repo}:25.09-py3 AS serve\n", kind="from")
+        assert (p.component, p.value, p.version) == (component, "25.09", "25.09")

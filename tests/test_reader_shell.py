@@ -131,3 +131,16 @@ def test_a_run_the_reader_cannot_follow_is_left_unread_not_refused():
     doc = read("Dockerfile", text.encode())
     assert doc.unread and doc.unread[0][0] == 3
     assert [(p.value, p.line) for p in doc.pins if p.kind == "pip"] == [("0.10.2", 4)]
+
+
+def test_a_release_in_an_index_path_pins_the_unversioned_spec():
+    # the shape of vLLM's per-release wheel index: …/<release>/<cu tag>
+    text = HEAD + "RUN uv pip install vllm --extra-index-url https://wheels.example/0.13.0/cu130\n"
+    (pin,) = pins(text, kind="pip")
+    assert (pin.component, pin.value, pin.form, pin.cuda) == ("vllm", "0.13.0", "version", "13.0")
+    assert text.encode()[pin.start:pin.end] == b"0.13.0"
+
+
+def test_a_versioned_spec_is_not_taken_from_the_index_path():
+    text = HEAD + "RUN uv pip install vllm==0.12.0 --extra-index-url https://wheels.example/0.13.0/cu130\n"
+    assert [p.value for p in pins(text, kind="pip")] == ["0.12.0"]

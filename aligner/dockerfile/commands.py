@@ -94,6 +94,7 @@ def command_finds(cat: Catalog, words: List[Traced], clone: "Clones") -> Iterato
     options = [w.text for w in words[sub + 1:] if w.text.startswith("-")]
     # the image's own wheels: `--no-index`, `--find-links DIR` (a bare name there is the one built here)
     local = any(o in ("--no-index", "-f", "--find-links") or o.startswith("--find-links=") for o in options)
+    indexed = _index_version(words[sub + 1:])
     for word in words[sub + 1:]:
         text = word.text
         if skip:
@@ -102,7 +103,27 @@ def command_finds(cat: Catalog, words: List[Traced], clone: "Clones") -> Iterato
             skip = "=" not in text and text in PIP_OPTS_WITH_ARG
         else:
             for found in requirement_finds(cat, word, "pip"):
+                if indexed and found.i == found.j and not found.op:
+                    # `uv pip install vllm --extra-index-url …/wheels/0.13.0/cu130`: the index serves one release
+                    url, i, j = indexed
+                    found = replace(found, word=url, i=i, j=j, op="==")
                 yield replace(found, local=True) if local else found
+
+
+_INDEX_RELEASE = re.compile(r"/v?(\d+\.\d+(?:\.\d+)*(?:(?:rc|\.post|\.dev)\d+)?)(?=/)")
+
+
+def _index_version(words: List[Traced]):
+    """(word, i, j) of the release in the one index URL whose path names one (`…/wheels/0.13.0/cu130`)."""
+    found = []
+    for k, word in enumerate(words):
+        name, eq, value = word.text.partition("=")
+        if name in ("--index-url", "-i", "--extra-index-url", "--index", "--default-index"):
+            url, offset = (word, len(name) + 1) if eq else (words[k + 1], 0) if k + 1 < len(words) else (None, 0)
+            m = _INDEX_RELEASE.search(url.text + "/", offset) if url is not None else None
+            if m and m.end(1) <= len(url.text):
+                found.append((url, m.start(1), m.end(1)))
+    return found[0] if len(found) == 1 else None
 
 
 _CU_TAG = re.compile(r"(?:^|[/=+_-])cu(\d\d)(\d)(?=$|[/\s,_-])")
