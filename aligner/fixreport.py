@@ -43,7 +43,7 @@ def edits_listing(p: Plan) -> str:
         for e in fp.skipped:
             lines.append(f"{rel(fp.path)}:{e.pin.line}: {e.pin.component} {e.before} -> {e.after} "
                          f"[unsafe, not applied: {e.unsafe}; --unsafe-fixes applies it]")
-        lines += [f"left: {x}" for x in fp.left]
+        lines += [f"left: {x}" for x in dict.fromkeys(fp.left)]  # a file two images share says it once
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -78,7 +78,7 @@ def to_markdown(p: Plan, fixed: List[dict], left: List[dict], applied: bool) -> 
             md.append(f"| {comp} | {_cell(before)} | {'**' + after + '**' if moved else after} | {_cell(why)} |")
         md.append("")
     skipped = [(fp, e) for fp in p.files for e in fp.skipped]
-    left_notes = [x for fp in p.files for x in fp.left]
+    left_notes = list(dict.fromkeys(x for fp in p.files for x in fp.left))
     if left_notes:
         md += ["### Left to you", ""] + [f"- {_cell(x)}" for x in left_notes] + [""]
     if skipped:
