@@ -151,12 +151,15 @@ class _Lexer:
         """Remember what a command sets for the commands after it: `V=1`, `export V=1`, `for V in ...`."""
         texts = [w.text for w in words]
         if texts[0] == "for" and len(texts) > 1 and _NAME.fullmatch(texts[1]):
-            self.locals[texts[1]] = _opaque("$" + texts[1])  # one value per turn: not known here
+            self.locals[texts[1]] = _loop_value("$" + texts[1])  # one value per turn: not known here
             return
-        k = 1 if texts[0] in _DECLARE else 0
-        while k < len(texts) and texts[k].startswith("-") and k > 0:
-            k += 1
-        if k == 0 and not all(_ASSIGNMENT.match(t) for t in texts):
+        if texts[0] in _DECLARE:  # `export V=1`, `declare -x V=1`
+            k = 1
+            while k < len(texts) and texts[k].startswith("-"):
+                k += 1
+        elif all(_ASSIGNMENT.match(t) for t in texts):
+            k = 0
+        else:
             return  # `V=1 cmd` sets V for cmd alone
         for word, text in zip(words[k:], texts[k:]):
             m = _ASSIGNMENT.match(text)
@@ -366,7 +369,7 @@ class _Lexer:
         return value
 
 
-def _opaque(text: str) -> Traced:
+def _loop_value(text: str) -> Traced:
     """A value the shell computes while it runs: aligner keeps the expression, never a guess."""
     return Traced([Piece(text, -1, -1, synthetic=True, unknown=True)])
 
