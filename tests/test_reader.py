@@ -234,3 +234,9 @@ def test_nvidias_engine_containers_are_recognised():
     for repo, component in (("nvidia/vllm", "ngc-vllm"), ("nvidia/sglang", "ngc-sglang")):
         p = one(f"FROM {repo}:25.09-py3 AS serve\n", kind="from")
         assert (p.component, p.value, p.version) == (component, "25.09", "25.09")
+
+
+@pytest.mark.parametrize("name", ["VLLM_COMMIT_SHA", "VLLM_VERSION_TAG", "VLLM_SHA", "VLLM_TAG"])
+def test_name_forms_of_version_variables(name):
+    p = one(f"FROM python:3.12\nARG {name}=v0.10.2\n", kind="arg")
+    assert (p.component, p.name, p.version) == ("vllm", name, "0.10.2")
