@@ -240,3 +240,8 @@ def test_nvidias_engine_containers_are_recognised():
 def test_name_forms_of_version_variables(name):
     p = one(f"FROM python:3.12\nARG {name}=v0.10.2\n", kind="arg")
     assert (p.component, p.name, p.version) == ("vllm", name, "0.10.2")
+
+
+def test_a_re_release_of_an_ngc_container_is_its_release():
+    p = one("FROM nvidia/vllm:25.12.post1-py3\n", kind="from")
+    assert (p.component, p.value) == ("ngc-vllm", "25.12")
