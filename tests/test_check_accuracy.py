@@ -208,3 +208,16 @@ def test_a_release_older_than_the_snapshot_is_a_notice(tmp_path):
 def _ngc_pytorch():
     import tomllib
     return tomllib.loads((ROOT / "rules" / "ngc.toml").read_text())["pytorch"]
+
+
+def test_a_clone_checked_out_in_a_later_run_of_the_stage_is_pinned(tmp_path):
+    text = ("FROM python:3.12\nARG VLLM_COMMIT=v0.10.2\nRUN git clone https://github.com/vllm-project/vllm.git\n"
+            "RUN cd vllm && git checkout ${VLLM_COMMIT}\n")
+    assert codes(tmp_path, text) == []
+
+
+def test_a_clone_in_another_stage_is_not_pinned_by_this_stages_checkout(tmp_path):
+    text = ("FROM python:3.12 AS a\nRUN git clone https://github.com/vllm-project/vllm.git\n"
+            "FROM python:3.12 AS b\nARG VLLM_COMMIT=v0.10.2\nRUN git clone https://github.com/vllm-project/vllm.git "
+            "&& cd vllm && git checkout ${VLLM_COMMIT}\n")
+    assert codes(tmp_path, text) == [("AL001", 2)]

@@ -31,10 +31,12 @@ class Found:
 
 @dataclass
 class Clones:
-    """The git clones of one RUN: the repository a `git checkout` acts on, and the clones no ref followed."""
+    """The git clones of a stage: the repository a `git checkout` acts on, the clones of the RUN being
+    read that no ref followed yet, and the repositories a checkout gave a ref (in any RUN of the stage)."""
 
     current: Optional[Tuple[str, str]] = None  # (component, OWNER/REPO) of the last clone
     unpinned: List[Found] = field(default_factory=list)
+    checked_out: List[str] = field(default_factory=list)
 
 
 _REQ = re.compile(
@@ -257,6 +259,7 @@ def _git(cat: Catalog, words, texts, k, clone) -> Iterator[Found]:
                 return
             elif not t.startswith("-"):
                 component, repo = clone.current
+                clone.checked_out.append(repo)
                 if clone.unpinned and clone.unpinned[-1].name == repo:
                     clone.unpinned.pop()  # the ref is chosen here
                 yield Found(component, "git", repo, words[a], 0, len(t))

@@ -133,6 +133,8 @@ class _Reader:
         self.hidden: Set[str] = set()
         self.inst: Optional[Instruction] = None
         self.only = None  # the platforms the RUN command being read runs on (None: all)
+        self.clones = Clones()  # the stage's git clones, across its RUNs
+        self.bare_clones: List[Tuple[str, Pin]] = []  # the stage's clones pinned as having no ref
         self.cuda: Optional[str] = None  # the CUDA its index or torch backend names ("12.8", "cpu")
         self.constrained = False  # a constraints file (-c, PIP_CONSTRAINT, UV_CONSTRAINT) decides open specs
 
@@ -273,6 +275,7 @@ class _Reader:
         # BuildKit: a stage built FROM an earlier one starts with that stage's ARGs and ENVs
         self.args = dict(self.stage_args[parent]) if parent is not None else {}
         self.env = dict(self.stage_env[parent]) if parent is not None else {}
+        self.clones, self.bare_clones = Clones(), []
         self.stage_args.append(self.args)
         self.stage_env.append(self.env)
         self.base_env = self.stage_base_env[parent] if parent is not None else facts.base_env(_repository(image.text))
@@ -300,7 +303,7 @@ class _Reader:
             if inst.heredocs and (not commands or posixpath.basename(commands[0][0][0].text) in SHELLS):
                 for doc in inst.heredocs:
                     commands += self._program(doc.body)
-        clone = Clones()
+        clone = self.clones
         queue = list(commands)
         while queue:
             words, only = queue.pop(0)
@@ -316,6 +319,14 @@ class _Reader:
                 self._pin(found)
         for bare in clone.unpinned:
             self._pin(bare)
+            self.bare_clones.append((bare.name, self.out.pins[-1]))
+        clone.unpinned = []
+        # `RUN git clone URL` and, in a later RUN of the stage, `RUN cd repo && git checkout $REF`: pinned after all
+        for repo in clone.checked_out:
+            for name, pin in [b for b in self.bare_clones if b[0] == repo]:
+                self.out.pins.remove(pin)
+                self.bare_clones.remove((name, pin))
+        clone.checked_out = []
         self.only, self.cuda, self.constrained = None, None, False
 
     def _constrained(self, words: List[Traced]) -> bool:
