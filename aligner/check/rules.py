@@ -181,11 +181,15 @@ def same_version(ctx: Context) -> Iterator[Finding]:
                                        "(rules/components.toml)", fix)
 
 
+def _git_spans(files) -> set:
+    """Value spans a `git clone`/`git checkout` uses: those releases are built from source."""
+    return {(p.path, p.start, p.end) for f in files for p in f.pins if p.kind == "git" and p.start is not None}
+
+
 def _built_from_source(img: Image) -> set:
     """Value spans of releases built from their git tag in a file that runs vLLM's use_existing_torch.py
     (it strips torch from the requirements, so the build takes the torch the image has)."""
-    return {(p.path, p.start, p.end) for f in img.files if f.existing_torch
-            for p in f.pins if p.kind == "git" and p.start is not None}
+    return _git_spans(f for f in img.files if f.existing_torch)
 
 
 def _distinct(pins: List[Pin]) -> List[Pin]:
@@ -227,7 +231,7 @@ def _torch_cuda(ctx: Context, img: Image):
     # a torch built from source (git) uses the image's own CUDA; a cu index or backend says its build
     # the torch pip installs: an ARG no install uses says nothing, and one a `git clone` uses is built
     # from pytorch/pytorch in the image, against the image's own CUDA
-    source = {(p.path, p.start, p.end) for p in img.pins() if p.kind == "git" and p.start is not None}
+    source = _git_spans(img.files)
     torch_pins = [p for p in img.exact("torch") if p.kind == "pip" and (p.path, p.start, p.end) not in source]
     if img.exact("torch") and not torch_pins:
         return None

@@ -32,7 +32,7 @@ class Found:
 @dataclass
 class Clones:
     """The git clones of a stage: the repository a `git checkout` acts on, the clones of the RUN being
-    read that no ref followed yet, and the repositories a checkout gave a ref (in any RUN of the stage)."""
+    read that had no ref when cloned, and the repositories a checkout then gave a ref."""
 
     current: Optional[Tuple[str, str]] = None  # (component, OWNER/REPO) of the last clone
     unpinned: List[Found] = field(default_factory=list)
@@ -115,21 +115,34 @@ def command_finds(cat: Catalog, words: List[Traced], clone: "Clones") -> Iterato
 _INDEX_RELEASE = re.compile(r"/v?(\d+\.\d+(?:\.\d+)*(?:(?:rc|\.post|\.dev)\d+)?)(?=/)")
 
 
+_INDEX_OPTS = ("--index-url", "-i", "--extra-index-url", "--index", "--default-index")
+_BACKEND_OPTS = _INDEX_OPTS + ("--torch-backend",)
+
+
+def _option_values(words: List[Traced], names) -> List[Tuple[Traced, int]]:
+    """(word, offset) of each value of the named options: `--opt=VALUE` (the value after `=`) or `--opt VALUE`."""
+    out = []
+    for k, word in enumerate(words):
+        name, eq, _ = word.text.partition("=")
+        if name in names:
+            if eq:
+                out.append((word, len(name) + 1))
+            elif k + 1 < len(words):
+                out.append((words[k + 1], 0))
+    return out
+
+
 def _index_version(words: List[Traced]):
     """(word, i, j) of the release in the one index URL whose path names one (`…/wheels/0.13.0/cu130`)."""
     found = []
-    for k, word in enumerate(words):
-        name, eq, value = word.text.partition("=")
-        if name in ("--index-url", "-i", "--extra-index-url", "--index", "--default-index"):
-            url, offset = (word, len(name) + 1) if eq else (words[k + 1], 0) if k + 1 < len(words) else (None, 0)
-            m = _INDEX_RELEASE.search(url.text + "/", offset) if url is not None else None
-            if m and m.end(1) <= len(url.text):
-                found.append((url, m.start(1), m.end(1)))
+    for url, offset in _option_values(words, _INDEX_OPTS):
+        m = _INDEX_RELEASE.search(url.text + "/", offset)
+        if m and m.end(1) <= len(url.text):
+            found.append((url, m.start(1), m.end(1)))
     return found[0] if len(found) == 1 else None
 
 
 _CU_TAG = re.compile(r"(?:^|[/=+_-])cu(\d\d)(\d)(?=$|[/\s,_-])")
-_BACKEND_OPTS = ("--index-url", "-i", "--extra-index-url", "--torch-backend", "--index", "--default-index")
 # environment variables pip and uv read their index or torch backend from
 INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX",
                    "UV_DEFAULT_INDEX", "UV_TORCH_BACKEND")
@@ -149,13 +162,7 @@ def cuda_of_index(values: List[str]) -> Optional[str]:
 
 def index_values(words: List[Traced]) -> List[str]:
     """The values of a pip/uv command's index and backend options."""
-    texts = [w.text for w in words]
-    out = []
-    for k, t in enumerate(texts):
-        name, eq, value = t.partition("=")
-        if name in _BACKEND_OPTS:
-            out.append(value if eq else (texts[k + 1] if k + 1 < len(texts) else ""))
-    return out
+    return [word.text[offset:] for word, offset in _option_values(words, _BACKEND_OPTS)]
 
 
 def requirement_finds(cat: Catalog, word: Traced, kind: str) -> Iterator[Found]:
@@ -259,16 +266,15 @@ def _git(cat: Catalog, words, texts, k, clone) -> Iterator[Found]:
                 return
             elif not t.startswith("-"):
                 component, repo = clone.current
-                clone.checked_out.append(repo)
-                if clone.unpinned and clone.unpinned[-1].name == repo:
-                    clone.unpinned.pop()  # the ref is chosen here
+                clone.checked_out.append(repo)  # the ref is chosen here: the reader unpins the bare clone
                 yield Found(component, "git", repo, words[a], 0, len(t))
                 return
 
 
-def image_finds(cat: Catalog, word: Traced) -> Iterator[Found]:
-    """Versions in an image reference such as `nvidia/cuda:12.8.1-devel-ubuntu24.04`."""
-    ref = word.text
+def image_path(ref: str) -> Tuple[str, str, Optional[int]]:
+    """(repository path, repository as written, where the tag starts or None) of an image reference:
+    `host:5000/library/python:3.12@sha256:…` -> (`python`, `host:5000/library/python`, 26). The path has
+    no registry host (a first part holding `.` or `:`, or `localhost`) and no `library/`."""
     at = ref.find("@")
     name_tag = ref if at < 0 else ref[:at]
     colon, slash = name_tag.rfind(":"), name_tag.rfind("/")
@@ -278,7 +284,15 @@ def image_finds(cat: Catalog, word: Traced) -> Iterator[Found]:
         parts = parts[1:]
     if parts[0] == "library" and len(parts) > 1:
         parts = parts[1:]
-    path = "/".join(parts)
+    return "/".join(parts), repo, tag_at
+
+
+def image_finds(cat: Catalog, word: Traced) -> Iterator[Found]:
+    """Versions in an image reference such as `nvidia/cuda:12.8.1-devel-ubuntu24.04`."""
+    ref = word.text
+    at = ref.find("@")
+    name_tag = ref if at < 0 else ref[:at]
+    path, repo, tag_at = image_path(ref)
     image = cat.by_image(path)
     if not image:
         return

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import posixpath
-from urllib.parse import unquote
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
+from urllib.parse import unquote
 
+from aligner import facts
 from aligner.components import Catalog, catalog
 from aligner.dockerfile.branches import platform_of
 from aligner.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds,
-                                         index_values, requirement_finds)
+                                         image_path, index_values, requirement_finds)
 from aligner.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
 from aligner.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
 from aligner.dockerfile.traced import Piece, Traced
 from aligner.dockerfile.words import WordError, expand_word, shell_program, split_raw
-from aligner import facts
 from aligner.errors import InputError
 from aligner.versions import form, normalise
 
@@ -49,21 +49,6 @@ def read_bytes(path: str) -> bytes:
     from aligner.paths import read_regular
 
     return read_regular(path, MAX_BYTES)
-
-
-def _repository(ref: str) -> Optional[str]:
-    """`host:5000/nvidia/cuda:12.8.1-devel@sha256:…` -> `nvidia/cuda`; None when not known from the file."""
-    if not ref or "$" in ref:
-        return None
-    name = ref.split("@")[0]
-    if name.rfind(":") > name.rfind("/"):
-        name = name[:name.rfind(":")]
-    parts = name.split("/")
-    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
-        parts = parts[1:]
-    if parts[0] == "library" and len(parts) > 1:
-        parts = parts[1:]
-    return "/".join(parts).lower()
 
 
 def _narrowed(f: Found) -> Tuple[int, int]:
@@ -233,8 +218,8 @@ class _Reader:
 
     def _declared(self, kind: str, name: str, value: Optional[Traced], first: bool) -> None:
         label = self.stage.label if self.stage else None
-        first = next((p for p in value.pieces if not p.synthetic and p.start >= 0), None) if value is not None else None
-        value_line = self.src.line_of(first.start) if first else self.inst.line
+        head = next((p for p in value.pieces if not p.synthetic and p.start >= 0), None) if value is not None else None
+        value_line = self.src.line_of(head.start) if head else self.inst.line
         self.out.variables.append(Variable(kind, name, value.text if value is not None else None, self.inst.line,
                                            label, value_line, bool(value is not None and value.unknown)))
         if value is None:
@@ -278,7 +263,7 @@ class _Reader:
         self.clones, self.bare_clones = Clones(), []
         self.stage_args.append(self.args)
         self.stage_env.append(self.env)
-        self.base_env = self.stage_base_env[parent] if parent is not None else facts.base_env(_repository(image.text))
+        self.base_env = self.stage_base_env[parent] if parent is not None else facts.base_env(None if "$" in image.text else image_path(image.text)[0].lower())
         self.stage_base_env.append(self.base_env)
         if parent is None:
             for found in image_finds(self.cat, image):
@@ -321,22 +306,27 @@ class _Reader:
             self._pin(bare)
             self.bare_clones.append((bare.name, self.out.pins[-1]))
         clone.unpinned = []
-        # `RUN git clone URL` and, in a later RUN of the stage, `RUN cd repo && git checkout $REF`: pinned after all
+        # a checkout gives the last bare clone of its repository a ref, in this RUN or a later one of the stage
         for repo in clone.checked_out:
-            for name, pin in [b for b in self.bare_clones if b[0] == repo]:
-                self.out.pins.remove(pin)
-                self.bare_clones.remove((name, pin))
+            bare = [b for b in self.bare_clones if b[0] == repo]
+            if bare:
+                self.out.pins.remove(bare[-1][1])
+                self.bare_clones.remove(bare[-1])
         clone.checked_out = []
         self.only, self.cuda, self.constrained = None, None, False
 
     def _constrained(self, words: List[Traced]) -> bool:
         """Whether a constraints or overrides file decides versions this command leaves open."""
         texts = [w.text for w in words]
-        if any(t in _CONSTRAINT_OPTIONS or t.split("=")[0] in _CONSTRAINT_OPTIONS for t in texts):
+        if any(t.split("=")[0] in _CONSTRAINT_OPTIONS for t in texts):
             return True
         if any(t.partition("=")[0] in _CONSTRAINT_VARIABLES and "=" in t for t in texts):
             return True
         return any(name in self.env or (name in self.args and self.args[name].value) for name in _CONSTRAINT_VARIABLES)
+
+    def _stage_value(self, name: str) -> Optional[Traced]:
+        """The stage's own ENV or ARG value of a name, read without lookup(): a probe is no use of it."""
+        return self.env.get(name) or (self.args[name].value if name in self.args else None)
 
     def _index_cuda(self, words: List[Traced]) -> Optional[str]:
         """The CUDA a pip/uv command's index or torch backend names, from its options, an assignment
@@ -346,10 +336,7 @@ class _Reader:
             name, eq, value = word.text.partition("=")
             if eq and name in INDEX_VARIABLES:
                 values.append(value)
-        for name in INDEX_VARIABLES:  # read without lookup(): a probe is no use of a variable
-            bound = self.env.get(name) or (self.args[name].value if name in self.args else None)
-            if bound is not None:
-                values.append(bound.text)
+        values += [v.text for v in map(self._stage_value, INDEX_VARIABLES) if v is not None]
         return cuda_of_index(values)
 
     def _program(self, script: Traced):

@@ -10,6 +10,7 @@ command substitutions are kept as opaque text.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -72,11 +73,6 @@ def expand_word(t: Traced, lookup: Lookup, escape: str = "\\") -> Traced:
     lex = _Lexer(t, lookup, escape, shell=False)
     lex.run()
     return lex.commands[0][0] if lex.commands[0] else Traced([t.point(0)])
-
-
-def shell_commands(t: Traced, lookup: Lookup) -> List[List[Traced]]:
-    """The simple commands of a shell script, each a list of expanded words."""
-    return [words for words, _ in shell_program(t, lookup)[0]]
 
 
 def shell_program(t: Traced, lookup: Lookup):
@@ -353,7 +349,7 @@ class _Lexer:
     def opaque(self, i: int, j: int) -> Traced:
         """Text the shell evaluates while the image builds (`$(...)`, backticks, `${V/a/b}`): kept as
         written and marked unknown, so that no one takes it for a value."""
-        return Traced(Piece(p.text, p.start, p.end, p.via, p.whole, p.synthetic, True) for p in self.t.slice(i, j).pieces)
+        return Traced(replace(p, unknown=True) for p in self.t.slice(i, j).pieces)
 
     def _unset(self, name: str, i: int, j: int) -> Traced:
         """A variable with no value in the file: unknown (a build arg, the base image's ENV), not empty.
