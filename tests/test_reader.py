@@ -245,3 +245,8 @@ def test_name_forms_of_version_variables(name):
 def test_a_re_release_of_an_ngc_container_is_its_release():
     p = one("FROM nvidia/vllm:25.12.post1-py3\n", kind="from")
     assert (p.component, p.value) == ("ngc-vllm", "25.12")
+
+
+def test_a_renovate_comment_names_only_the_first_variable_of_its_arg():
+    text = "# renovate: datasource=pypi depName=vllm\nARG ENGINE_VERSION=0.10.2 OTHER_VERSION=1.0\nFROM python:3.12\n"
+    assert [(p.component, p.name) for p in pins(text, kind="arg")] == [("vllm", "ENGINE_VERSION")]
