@@ -248,7 +248,7 @@ def _gpus(names: List[str], key: str, where: str) -> None:
 
 
 def _codes(codes: List[str], prefix: str, where: str) -> None:
-    from aligner.check.model import docs
+    from aligner.codes import pages as docs
 
     bad = [c for c in codes if c.upper() != "ALL" and not any(k.startswith(c.upper()) for k in docs())]
     if bad:

@@ -8,12 +8,13 @@ from importlib import resources
 from typing import Dict, List, Optional
 
 from aligner import _toml
+from aligner.errors import DataError
 
 FILES = ("ngc", "cuda", "gpus", "os", "base_env")
 
 
-class FactsError(Exception):
-    pass
+class FactsError(DataError):
+    """A rules/ table that cannot be read."""
 
 
 def load_file(name: str, text: str) -> Dict[str, List[dict]]:

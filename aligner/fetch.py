@@ -15,12 +15,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
+from aligner.errors import ToolError
 
 OFFLINE = False  # the CLI's --offline: refuse before any socket is opened
 MAX_REDIRECTS = 5
 
 
-class FetchError(Exception):
+class FetchError(ToolError):
     """No usable answer; the message says what happened."""
 
 

@@ -81,8 +81,10 @@ def unsafe_reason(component: str, before: Optional[str], after: str) -> Optional
     return None
 
 
-def plan(cfg, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only: Optional[List[str]] = None) -> Plan:
-    """Edits that bring the Dockerfiles of every locked image to its locked versions."""
+def plan(ws, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only: Optional[List[str]] = None) -> Plan:
+    """Edits that bring the Dockerfiles of every locked image to its locked versions (the files as the
+    workspace `ws` read them)."""
+    cfg = ws.cfg
     by_path: Dict[str, FilePlan] = {}
     matrix: Dict[str, List[tuple]] = {}
     for li in outcome.locked:
@@ -100,8 +102,9 @@ def plan(cfg, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], onl
                 continue
             fp = by_path.get(path)
             if fp is None:
-                fp = by_path[path] = FilePlan(path, _read_inside(path, cfg.root))
-            add_edits(fp, rel, targets, name, unsafe, cat)
+                _inside(path, cfg.root)
+                fp = by_path[path] = FilePlan(path, ws.raw(path))
+            add_edits(fp, rel, targets, name, unsafe, cat, ws.parsed(path, cat))
     _hold_back(by_path.values())
     for fp in by_path.values():
         finish(fp)
@@ -126,14 +129,15 @@ def _hold_back(files) -> None:
         fp.edits = keep
 
 
-def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, unsafe: bool, cat: Catalog) -> None:
+def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, unsafe: bool, cat: Catalog,
+              doc=None) -> None:
     """Edits of one file that bring its pins to `targets` (component -> (version, why)).
 
     Decisions are per value span, since an ARG and the lines that use it share one:
     a span under a FROM digest is left alone, and so is a span that two images of
     the repository want at different versions (`finish` settles those).
     """
-    doc = read(fp.path, fp.old, cat)
+    doc = doc or read(fp.path, fp.old, cat)
     pins = [p for p in doc.pins if p.component in targets and p.form != "range"]
     git = {(p.start, p.end): p for p in pins if p.kind == "git"}  # an ARG a `git checkout` uses is a git ref
     digests = {}  # value span -> the digest that pins the image it names
@@ -271,11 +275,15 @@ def _unpinned(pins: List[Pin], comp: str) -> str:
 NOT_PINNED = "(not pinned)"  # the lock takes it from another component's requirements
 
 
-def _read_inside(path: str, root: Path) -> bytes:
+def _inside(path: str, root: Path) -> None:
     from aligner.discover import inside
 
     if not inside(path, root):
         raise InputError(path, None, "is a symlink that leads out of the repository: not touching it")
+
+
+def _read_inside(path: str, root: Path) -> bytes:
+    _inside(path, root)
     with open(path, "rb") as fh:
         return fh.read()
 
@@ -289,3 +297,20 @@ def apply(p: Plan, root: Path) -> List[str]:
             raise InputError(fp.path, None, "changed on disk since aligner read it: nothing written; run fix again")
     write_together((Path(os.path.realpath(fp.path)), fp.new) for fp in p.changed())
     return [fp.path for fp in p.changed()]
+
+
+def target(ws, cat: Catalog, snap):
+    """(outcome, prefer, note): the lock that fix brings the files to. A lock on disk that is current
+    for these files is followed (its versions preferred); a missing or stale one is resolved afresh in
+    memory (a stale lock's versions are no promise), and the note says so."""
+    from aligner import lock
+
+    path = ws.cfg.lock_path()
+    recorded = lock.read(path) if path.exists() else None
+    up = ws.upstream()
+    fresh = recorded is not None and recorded.get("meta", {}).get("inputs") == lock.inputs_hash(
+        ws.cfg, up.sha256 if up else None, ws.raw)
+    prefer = lock.pins_of(recorded) if fresh else None
+    note = None if fresh else (f"{display(str(path))} is {'missing' if recorded is None else 'stale'}: fixing to a "
+                               "lock computed in memory (run `aligner lock`)")
+    return lock.compute(ws, cat, snap, prefer=prefer), prefer, note

@@ -98,3 +98,28 @@ def to_markdown(p: Plan, fixed: List[dict], left: List[dict], applied: bool) -> 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def classify(before: List[dict], after, p: Plan):
+    """(fixed, left): the check findings this fix removes, and those it leaves, each with why.
+    `after` is the findings once the fix is written, or None for a dry run: then a finding on a line
+    the fix edits counts as fixed."""
+    from aligner.check.model import docs
+
+    key = lambda f: (f["path"], f["line"], f["code"])
+    if after is not None:
+        gone = {key(f) for f in before} - {key(f) for f in after}
+    else:
+        edited = {(rel(fp.path), e.pin.line) for fp in p.files for e in fp.edits}
+        gone = {key(f) for f in before if (f["path"], f["line"]) in edited and f["code"] != "AL012"}
+    skipped = {(rel(fp.path), e.pin.line): e.unsafe for fp in p.files for e in fp.skipped}
+    fixed = [f for f in before if key(f) in gone]
+    left = []
+    for f in before:
+        if key(f) in gone:
+            continue
+        why = skipped.get((f["path"], f["line"]))
+        kind, _, how = docs()[f["code"]]["fix"].partition(":")  # "none: ...", "safe: ..." (rules/codes.toml)
+        said = "no automatic fix" if kind.strip().startswith("none") else "not fixed by this run"
+        left.append(dict(f, why=f"unsafe fix not applied: {why}" if why else f"{said}: {how.strip() or kind}"))
+    return fixed, left

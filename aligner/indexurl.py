@@ -10,10 +10,11 @@ import os
 import sys
 from pathlib import Path
 from typing import Iterable, List, Optional, Tuple
+from aligner.errors import ToolError
 
 
-class IndexConfigError(Exception):
-    pass
+class IndexConfigError(ToolError):
+    """No index can be found in pip's or uv's configuration."""
 
 
 def pip_config_files() -> List[Path]:

@@ -10,7 +10,7 @@ import io
 import re
 import zipfile
 
-from aligner.index import IndexFetchError
+from aligner.fetch import FetchError as IndexFetchError
 
 BLOCK = 64 * 1024
 MAX_FETCH = 8 * 1024 * 1024  # more than METADATA ever needs; a guard against odd servers

@@ -88,28 +88,30 @@ def lock_image(image: ImageInput, result: Result) -> LockedImage:
     return LockedImage(image, result, why, changes)
 
 
-def inputs_hash(cfg: Config, upstream_sha: Optional[str]) -> str:
+def inputs_hash(cfg: Config, upstream_sha: Optional[str], raw=None) -> str:
+    """`raw(path)` gives a Dockerfile's bytes (a workspace's, which has read them already)."""
     h = hashlib.sha256()
     h.update(f"aligner {__version__}\n".encode())
     from aligner.config import MAX_BYTES as CONFIG_MAX
     from aligner.dockerfile.reader import read_bytes
     from aligner.paths import read_regular
 
+    raw = raw or read_bytes
     if cfg.path:
         h.update(read_regular(cfg.path, CONFIG_MAX))
     for path in sorted({str(cfg.root / d) for i in cfg.images.values() for d in i.dockerfiles}):
-        h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + read_bytes(path))
+        h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + raw(path))
     h.update((upstream_sha or "").encode())
     h.update(rules_digest())
     return "sha256:" + h.hexdigest()
 
 
-def matches_inputs(cfg: Config, data: dict) -> bool:
+def matches_inputs(cfg: Config, data: dict, raw=None) -> bool:
     """Whether a read lock was written for the Dockerfiles, config and rules as they are now (taking its
     recorded upstream as is: no fetch)."""
     meta = data.get("meta", {})
     try:
-        return meta.get("inputs") == inputs_hash(cfg, (meta.get("upstream") or {}).get("sha256"))
+        return meta.get("inputs") == inputs_hash(cfg, (meta.get("upstream") or {}).get("sha256"), raw)
     except (OSError, InputError):  # a configured Dockerfile is gone: the lock is stale
         return False
 
@@ -235,22 +237,63 @@ class Outcome:
     inputs: str  # the hash of everything the lock is computed from
 
 
-def compute(cfg: Config, cat: Catalog, snap: Snapshot, upgrade=frozenset(), allow_insecure: bool = False,
+def compute(ws, cat: Catalog, snap: Snapshot, upgrade=frozenset(),
             prefer: Optional[Dict[str, Dict[str, str]]] = None) -> Outcome:
-    from aligner import upstream as upstream_mod
-
-    up = upstream_mod.load(cfg.upstream_source(), allow_insecure) if cfg.upstream else None
+    """The lock of a workspace's images: each image's problem, resolved once."""
+    cfg = ws.cfg
+    up = ws.upstream()
     if not cfg.images:
         raise InputError(str(cfg.path or "aligner.toml"), None, "no images configured: add [tool.aligner.images.NAME]")
-    inputs = [problem.build(img, cfg.root, up, cat, upgrade) for img in cfg.images.values()]
+    inputs = [problem.build(img, cfg.root, up, cat, upgrade, ws) for img in cfg.images.values()]
     for inp in inputs:
         inp.problem.prefer = dict((prefer or {}).get(inp.config.name, {}))
-    locked, conflicts = [], []
-    for inp in inputs:
-        try:
-            locked.append(lock_image(inp, resolve(inp.problem, snap, cat)))
-        except Conflict as exc:
-            conflicts.append(exc)
-    digest = inputs_hash(cfg, up.sha256 if up else None)
-    text = render(cfg, locked, up.source if up else None, up.sha256 if up else None, digest)
+    return finish(ws, inputs, [_resolved(inp, snap, cat) for inp in inputs])
+
+
+def _resolved(inp: ImageInput, snap: Snapshot, cat: Catalog):
+    try:
+        return resolve(inp.problem, snap, cat)
+    except Conflict as exc:
+        return exc
+
+
+def finish(ws, inputs: List[ImageInput], results: list) -> Outcome:
+    """The lock of resolved images (a Result, or the Conflict it met, per input), rendered."""
+    up = ws.upstream()
+    locked = [lock_image(inp, r) for inp, r in zip(inputs, results) if not isinstance(r, Conflict)]
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    digest = inputs_hash(ws.cfg, up.sha256 if up else None, ws.raw)
+    text = render(ws.cfg, locked, up.source if up else None, up.sha256 if up else None, digest)
     return Outcome(locked, conflicts, text, digest)
+
+
+def relock(ws, before: Outcome, cat: Catalog, snap: Snapshot,
+           prefer: Optional[Dict[str, Dict[str, str]]] = None) -> Outcome:
+    """The lock after `fix` wrote its edits into the workspace. An image whose constraints did not move
+    keeps its resolution when its problem is unchanged, or when its pins now hold what was chosen (a
+    resolver that prefers the current pins would choose them again); only its reasons are told anew.
+    Any other image is resolved again."""
+    inputs = [problem.build(img, ws.cfg.root, ws.upstream(), cat, frozenset(), ws) for img in ws.cfg.images.values()]
+    done = {li.input.config.name: li for li in before.locked}
+    results = []
+    for inp in inputs:
+        old = done.get(inp.config.name)
+        if old is not None and old.input.problem.roots == inp.problem.roots and (
+                _holds(old.result, inp) or _unchanged(old.input.problem, inp.problem)):
+            results.append(old.result)
+        else:
+            inp.problem.prefer = dict((prefer or {}).get(inp.config.name, {}))
+            results.append(_resolved(inp, snap, cat))
+    return finish(ws, inputs, results)
+
+
+def _unchanged(a, b) -> bool:
+    return (a.current, a.python, a.cuda, a.wheels) == (b.current, b.python, b.cuda, b.wheels)
+
+
+def _holds(result: Result, inp: ImageInput) -> bool:
+    """Every version the image now pins (Python and CUDA too) is the one the result chose."""
+    prob = inp.problem
+    now = {c: cur.version for c, cur in prob.current.items()}
+    now.update({name: cur.version for name, cur in (("python", prob.python), ("cuda", prob.cuda)) if cur})
+    return all(c not in result.choices or result.choices[c].version == v for c, v in now.items())

@@ -44,10 +44,11 @@ def wheel_platforms(pins: List[Pin], platforms) -> Dict[str, tuple]:
 
 
 def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Catalog,
-          upgrade=frozenset()) -> ImageInput:
+          upgrade=frozenset(), ws=None) -> ImageInput:
+    """`ws`, a workspace, gives the parsed Dockerfiles (read once per run); without it they are read here."""
     pins: List[Pin] = []
     for rel in image.dockerfiles:
-        pins += read_file(str(root / rel)).pins
+        pins += (ws.parsed(str(root / rel), cat) if ws else read_file(str(root / rel), cat)).pins
     current: Dict[str, Current] = {}
     roots: List[Constraint] = []
     python = cuda = None

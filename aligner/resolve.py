@@ -23,6 +23,8 @@ from aligner.components import Catalog
 from aligner.markers import applies, environments
 from aligner.snapshot import SnapRelease, Snapshot
 from aligner.versions import runtime_major
+from aligner.errors import AlignerError
+from aligner.status import FINDINGS
 
 SYNTHETIC = ("python", "cuda")  # components whose only candidate is the image's own value
 
@@ -85,9 +87,13 @@ class Result:
     choices: Dict[str, Choice]
 
 
-class Conflict(Exception):
+class Conflict(AlignerError):
+    """No aligned set for an image: a finding (exit 1), explained line by line."""
+
+    status = FINDINGS
+
     def __init__(self, image: str, lines: List[str]):
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines), f"no aligned set of versions for image {image}")
         self.image = image
         self.lines = lines
 

@@ -13,10 +13,11 @@ from typing import Dict, Iterable, Mapping, Tuple
 
 from aligner.dockerfile.model import Pin
 from aligner.versions import strip_v
+from aligner.errors import AlignerError
 
 
-class RewriteError(ValueError):
-    pass
+class RewriteError(AlignerError):
+    """A value that cannot be written in its pin's style."""
 
 
 def render(pin: Pin, version: str) -> str:

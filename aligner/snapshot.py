@@ -20,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from aligner.components import Catalog, catalog
 from aligner.atomic import atomic_write
+from aligner.errors import DataError
 
 FORMAT = 1
 
@@ -109,8 +110,8 @@ def write_project(directory: Path, record: dict) -> Path:
     return path
 
 
-class SnapshotError(Exception):
-    pass
+class SnapshotError(DataError):
+    """A snapshot file that cannot be read."""
 
 
 class Snapshot:

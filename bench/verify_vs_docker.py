@@ -53,11 +53,11 @@ def repo(tmp: Path) -> Path:
 def peer(root: Path, secrets) -> float:
     """Plain docker: the same builds in sequence, then one `docker run` per image."""
     from aligner import config, lock
-    from aligner.build import docker, plan, verify
+    from aligner.verify import builds, docker, plan
 
     cfg = config.load(root / "aligner.toml")
     engine = docker.find()
-    targets = plan.targets(lock.read(cfg.lock_path()), root, cfg.catalog(), {}, platforms=[verify.host_platform()])
+    targets = plan.targets(lock.read(cfg.lock_path()), root, cfg.catalog(), {}, platforms=[builds.host_platform()])
     started = time.perf_counter()
     for t in targets:
         for step in t.steps:
@@ -84,9 +84,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     from aligner import indexurl
-    from aligner.build import verify
+    from aligner.verify import builds
 
-    sources = verify.host_secrets(pip_cert=indexurl.cert())
+    sources = builds.host_secrets(pip_cert=indexurl.cert())
     secrets = [f"id=ca,src={sources['ca'][5:]}"] if "ca" in sources else []
     with tempfile.TemporaryDirectory() as tmp:
         root = repo(Path(tmp))

@@ -13,7 +13,7 @@ from pathlib import Path
 import packaging
 import pytest
 
-from aligner.build import compare, plan, verify
+from aligner.verify import builds, compare, plan
 from aligner.components import builtin
 from aligner.config import load
 from aligner.errors import InputError
@@ -66,7 +66,7 @@ def test_a_lock_value_that_is_not_a_version_is_refused(tmp_path, value):
 
 
 def test_probes_run_without_network_and_values_travel_as_data():
-    from aligner.build.docker import Engine
+    from aligner.verify.docker import Engine
 
     specs = [{"component": "vllm", "kind": "distribution", "names": ["vllm"]}]
     argv = Engine("docker", True, {}).probe_argv("aligner-verify/img:amd64", "print(1)", json.dumps(specs), None)
@@ -75,7 +75,7 @@ def test_probes_run_without_network_and_values_travel_as_data():
 
 
 def run_probes(specs):
-    out = subprocess.run([sys.executable, "-c", verify.probe_script(), json.dumps(specs)], capture_output=True,
+    out = subprocess.run([sys.executable, "-c", builds.probe_script(), json.dumps(specs)], capture_output=True,
                          text=True, env={"PATH": os.environ["PATH"]}, timeout=60)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -94,7 +94,7 @@ def test_the_probe_script_answers_every_kind_in_one_run():
 
 def test_cuda_probe_order(tmp_path):
     env = {"PATH": str(tmp_path), "CUDA_VERSION": "12.8.1"}  # no nvcc on this PATH
-    out = subprocess.run([sys.executable, "-c", verify.probe_script(), '[{"component": "cuda", "kind": "cuda"}]'],
+    out = subprocess.run([sys.executable, "-c", builds.probe_script(), '[{"component": "cuda", "kind": "cuda"}]'],
                          capture_output=True, text=True, env=env, timeout=60)
     got = json.loads(out.stdout)["cuda"]
     if os.path.exists("/usr/local/cuda/version.json"):  # a CUDA host: the file wins
@@ -127,11 +127,11 @@ def test_torch_built_for_a_newer_cuda_than_the_image_is_a_mismatch():
 
 def test_host_secrets_come_from_the_environment_or_pips_cert(tmp_path):
     ca = write(tmp_path, "ca.pem", "-----BEGIN CERTIFICATE-----\n")
-    assert verify.host_secrets({"SSL_CERT_FILE": ca, "HTTPS_PROXY": "http://proxy:3128"}) == {
+    assert builds.host_secrets({"SSL_CERT_FILE": ca, "HTTPS_PROXY": "http://proxy:3128"}) == {
         "ca": f"file:{ca}", "https_proxy": "value:http://proxy:3128"}
-    assert verify.host_secrets({"SSL_CERT_FILE": str(tmp_path / "missing")}, pip_cert=ca) == {"ca": f"file:{ca}"}
-    assert verify.host_secrets({}) == {}
-    secrets = verify.Secrets({"https_proxy": "value:http://proxy:3128", "ca": f"file:{ca}"}, ["id=x,src=y"])
+    assert builds.host_secrets({"SSL_CERT_FILE": str(tmp_path / "missing")}, pip_cert=ca) == {"ca": f"file:{ca}"}
+    assert builds.host_secrets({}) == {}
+    secrets = builds.Secrets({"https_proxy": "value:http://proxy:3128", "ca": f"file:{ca}"}, ["id=x,src=y"])
     proxy_file = secrets.args[-1].split("src=")[1]
     assert secrets.args == ["id=x,src=y", f"id=ca,src={ca}", f"id=https_proxy,src={proxy_file}"]
     assert stat.S_IMODE(os.stat(proxy_file).st_mode) == 0o600

@@ -15,7 +15,6 @@ from typing import Dict, List, Sequence
 
 from aligner import __version__
 from aligner.check.model import Finding, Fix, docs
-from aligner.dockerfile.reader import read_bytes
 from aligner.errors import InputError
 
 ALL = "ALL"
@@ -45,14 +44,17 @@ def selected(codes: Sequence[str], s: Settings, cfg) -> List[str]:
     return [c for c in codes if take(c, select) and not take(c, ignore)]
 
 
-def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
+def run(paths: Sequence[str], cfg, settings: Settings, ws=None) -> Outcome:
+    """Check the Dockerfiles under `paths`; `ws`, a workspace, gives the bytes it has read already."""
     from aligner import discover
+    from aligner.workspace import Workspace
 
+    ws = ws or Workspace(cfg)
     files, errors = discover.find(paths)
     data: Dict[str, bytes] = {}
     for path in files:
         try:
-            data[os.path.normpath(path)] = read_bytes(path)
+            data[os.path.normpath(path)] = ws.raw(path)
         except InputError as exc:
             errors.append(exc)
     codes = selected(list(docs()), settings, cfg)
@@ -63,7 +65,7 @@ def run(paths: Sequence[str], cfg, settings: Settings) -> Outcome:
             return _load(cache, errors, len(data))
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a broken cache entry is recomputed
-    outcome = _check(cfg, data, codes, [])
+    outcome = _check(ws, data, codes, [])
     if cache:
         _store(cache, outcome)  # before the read errors join: those belong to this run's paths only
     outcome.errors = errors + outcome.errors
@@ -107,19 +109,19 @@ def _key(cfg, data: Dict[str, bytes], codes: List[str]) -> str:
     return h.hexdigest()
 
 
-def _check(cfg, data: Dict[str, bytes], codes: List[str], errors: List[InputError]) -> Outcome:
+def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError]) -> Outcome:
     from aligner import lock, upstream
     from aligner.check import suppress
     from aligner.check.images import group
     from aligner.check.rules import RULES, Context
     from aligner.components import catalog
-    from aligner.dockerfile import read
     from aligner.snapshot import Snapshot
 
+    cfg = ws.cfg
     parsed, texts = {}, {}
     for path, raw in data.items():
         try:
-            parsed[path] = read(path, raw)
+            parsed[path] = ws.parsed(path)
             texts[path] = raw.decode("utf-8")
         except InputError as exc:
             errors.append(exc)
@@ -127,7 +129,7 @@ def _check(cfg, data: Dict[str, bytes], codes: List[str], errors: List[InputErro
     up = None
     src = cfg.upstream_source()
     if src:
-        up = upstream.load_cached(src)
+        up = ws.upstream_cached()
         if up is None:
             notes.append(f"upstream {src} is not cached yet: AL002 and AL012 skipped (run `aligner lock` once online)")
     lock_state = None
@@ -141,7 +143,7 @@ def _check(cfg, data: Dict[str, bytes], codes: List[str], errors: List[InputErro
             except InputError as exc:
                 errors.append(exc)
                 recorded = None
-            if recorded is not None and recorded != lock.inputs_hash(cfg, up.sha256 if up else None):
+            if recorded is not None and recorded != lock.inputs_hash(cfg, up.sha256 if up else None, ws.raw):
                 lock_state = "stale"
     ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity))
     found: Dict[tuple, Finding] = {}

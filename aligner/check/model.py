@@ -1,15 +1,14 @@
-"""Findings and rule documentation."""
+"""Findings: where, which rule, how bad, what to do."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from importlib import resources
-from typing import Dict, Optional
+from typing import Optional
 
-from aligner import _toml
+from aligner.codes import SEVERITIES, rank
+from aligner.codes import pages as docs
 
-SEVERITIES = ("info", "warning", "error")
+__all__ = ["Finding", "Fix", "SEVERITIES", "docs", "rank"]
 
 
 @dataclass(frozen=True)
@@ -38,13 +37,3 @@ class Finding:
         out = asdict(self)
         out["name"] = docs()[self.code]["name"]
         return out
-
-
-def rank(severity: str) -> int:
-    return SEVERITIES.index(severity)
-
-
-@lru_cache(maxsize=1)
-def docs() -> Dict[str, dict]:
-    text = resources.files("aligner.rules").joinpath("codes.toml").read_text("utf-8")
-    return _toml.loads(text)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from dataclasses import dataclass
 from typing import Callable, Dict, List
 from xml.sax.saxutils import escape, quoteattr
 
 from aligner import __version__
+from aligner.codes import markdown as page_markdown, text as page_text
 from aligner.check.model import Finding, docs
 from aligner.paths import display
 
@@ -47,7 +49,7 @@ def sarif(outcome) -> str:
         "name": pages[code]["name"],
         "shortDescription": {"text": pages[code]["summary"]},
         "fullDescription": {"text": pages[code]["why"]},
-        "help": {"text": _help_text(code), "markdown": _help_markdown(code)},
+        "help": {"text": page_text(code), "markdown": page_markdown(code)},
         "defaultConfiguration": {"level": SARIF_LEVEL[pages[code]["severity"]]},
     } for code in codes]
     results = []
@@ -78,18 +80,6 @@ def sarif(outcome) -> str:
 
 def _uri(path: str) -> str:
     return display(path).replace(os.sep, "/")
-
-
-def _help_text(code: str) -> str:
-    p = docs()[code]
-    return (f"{p['summary']}\n\nWhy: {p['why']}\n\nBad:\n{p['bad']}\n\nGood:\n{p['good']}\n\nFix: {p['fix']}"
-            f"\n\nNot flagged: {p['not-flagged']}")
-
-
-def _help_markdown(code: str) -> str:
-    p = docs()[code]
-    return (f"**{code} {p['name']}**: {p['summary']}\n\n{p['why']}\n\nBad:\n```dockerfile\n{p['bad']}\n```\n\n"
-            f"Good:\n```dockerfile\n{p['good']}\n```\n\nFix: {p['fix']}\n\nNot flagged: {p['not-flagged']}")
 
 
 def _gh(value: str, prop: bool = False) -> str:
@@ -125,11 +115,15 @@ def junit(outcome) -> str:
             + ("\n".join(cases) or '  <testcase classname="aligner" name="check"/>') + "\n</testsuite></testsuites>\n")
 
 
-def text(outcome, write: Callable[[str], None], color: bool) -> None:
+def text(outcome, color: bool = False) -> str:
+    import io
+
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(highlight=False, color_system="auto" if color else None, soft_wrap=True)
+    buf = io.StringIO()
+    console = Console(file=buf, highlight=False, force_terminal=color, color_system="auto" if color else None,
+                      soft_wrap=True)
     styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
     lines_of: Dict[str, List[str]] = {}
     for f in outcome.findings:
@@ -149,9 +143,26 @@ def text(outcome, write: Callable[[str], None], color: bool) -> None:
         if f.fix:
             console.print(f"  [dim]fix ({'safe' if f.fix.safe else 'unsafe'}): {_esc(f.fix.description)}[/dim]")
     console.print(summary(outcome.findings))
+    return buf.getvalue()
 
 
 def _esc(s: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(s)
+
+
+@dataclass(frozen=True)
+class Format:
+    render: Callable[..., str]  # (outcome, color) -> the report
+    carries_errors: bool  # the report holds the read errors itself; else they go to standard error
+
+
+FORMATS: Dict[str, Format] = {
+    "text": Format(text, False),
+    "concise": Format(lambda outcome, color=False: concise(outcome), False),
+    "json": Format(lambda outcome, color=False: to_json(outcome), True),
+    "sarif": Format(lambda outcome, color=False: sarif(outcome), True),
+    "github": Format(lambda outcome, color=False: github(outcome), True),
+    "junit": Format(lambda outcome, color=False: junit(outcome), True),
+}

@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from aligner.dockerfile.branches import Branches, Platforms
 from aligner.dockerfile.traced import Piece, Traced
+from aligner.errors import AlignerError
 
 Lookup = Callable[[str, int], Optional[Traced]]  # (name, source offset of the use or -1) -> value
 MAX_DEPTH = 16
@@ -28,7 +29,7 @@ _OPERATOR = re.compile(r";;&|;;|;&|&&|\|\||[;&|()]")
 _REDIRECT = re.compile(r"&>>|&>|>>|>&|>\||<<<|<<-|<<|<&|<>|[<>]")
 
 
-class WordError(Exception):
+class WordError(AlignerError):
     """Bad shell or Docker word syntax at a text position."""
 
     def __init__(self, pos: int, message: str, text: Optional[Traced] = None):

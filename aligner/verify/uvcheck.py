@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from aligner.components import Catalog
+from aligner.errors import ToolError
 
 ARCH = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 
 
-class UvError(Exception):
-    pass
+class UvError(ToolError):
+    """uv is missing or failed."""
 
 
 @dataclass

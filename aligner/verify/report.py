@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import List, Sequence
 
-from aligner.build.verify import Result
+from aligner.verify.builds import Result
 from aligner.paths import display
 
 MARK = {True: "ok", False: "MISMATCH", None: "not probed"}

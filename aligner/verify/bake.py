@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Optional
 
-from aligner.build.plan import Target
+from aligner.verify.plan import Target
 
 
 def step_name(t: Target, i: int) -> str:

@@ -14,9 +14,10 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Set
+from aligner.errors import ToolError
 
 
-class EngineError(Exception):
+class EngineError(ToolError):
     """No usable Docker engine: said in one line, with what to do."""
 
 

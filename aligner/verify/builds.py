@@ -20,9 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from aligner.build import compare
-from aligner.build.docker import Engine
-from aligner.build.plan import Target
+from aligner.verify import compare
+from aligner.verify.docker import Engine
+from aligner.verify.plan import Target
 
 TAIL = 20  # log lines shown for a failed build
 
@@ -47,7 +47,7 @@ def host_platform() -> str:
 
 
 def probe_script() -> str:
-    return resources.files("aligner.build").joinpath("probe_script.py").read_text("utf-8")
+    return resources.files("aligner.verify").joinpath("probe_script.py").read_text("utf-8")
 
 
 def host_secrets(env: Optional[Dict[str, str]] = None, pip_cert: Optional[str] = None) -> Dict[str, str]:
@@ -156,7 +156,7 @@ def run(engine: Engine, targets: List[Target], root: Path, logs: Path, jobs: int
         return [f.result() for f in futures]
     except KeyboardInterrupt:  # only the main thread hears Ctrl-C: stop the workers' builds, start no more
         pool.shutdown(wait=False, cancel_futures=True)
-        from aligner.build.docker import stop_children
+        from aligner.verify.docker import stop_children
 
         stop_children()
         raise
@@ -167,7 +167,7 @@ def run(engine: Engine, targets: List[Target], root: Path, logs: Path, jobs: int
 def run_bake(engine: Engine, targets: List[Target], root: Path, logs: Path, secrets: List[str],
              status: Callable[[Target, str], None]) -> List[Result]:
     """One `docker buildx bake --load` of every target (the builder runs them in parallel), then the probes."""
-    from aligner.build import bake
+    from aligner.verify import bake
 
     logs.mkdir(parents=True, exist_ok=True)
     path = logs / "docker-bake.json"

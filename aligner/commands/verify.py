@@ -1,4 +1,4 @@
-"""`aligner verify` and `aligner bake`: their options and how they run (wired into the CLI)."""
+"""`aligner verify`: prove the lock with real builds and probes, and with a real resolver (uv)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import List
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from aligner import status
+from aligner.commands import options
 
 VERIFY_HELP = """\
 Prove the lock. --build builds each locked image with the lock's values as
@@ -30,12 +31,11 @@ they never end up in a layer.
 """
 
 
-def add(sub, config_arg) -> None:
-    v = sub.add_parser("verify", help="prove the lock: build the images and probe them, or resolve with uv",
-                       description=VERIFY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="exit status: 0 the lock holds, 1 a mismatch, a failed build or an unresolvable "
-                              "set, 2 error")
-    config_arg(v)
+def configure(v: argparse.ArgumentParser) -> None:
+    v.description = VERIFY_HELP
+    v.formatter_class = argparse.RawDescriptionHelpFormatter
+    v.epilog = "exit status: 0 the lock holds, 1 a mismatch, a failed build or an unresolvable set, 2 error"
+    options.config(v)
     v.add_argument("--build", action="store_true", help="build each image and run its probes")
     v.add_argument("--resolve", action="store_true", help="resolve each image's Python pins with uv")
     v.add_argument("--images", nargs="+", metavar="NAME", help="only these images of the lock")
@@ -61,88 +61,58 @@ def add(sub, config_arg) -> None:
     v.add_argument("--no-build", action="store_true",
                    help="--resolve: never build an sdist for its metadata (no package code runs here); a release "
                         "with no wheel then fails to resolve")
-    v.set_defaults(run=cmd_verify)
-
-    b = sub.add_parser("bake", help="write a BuildKit bake file for the locked images",
-                       description="A bake file (JSON) with one target per locked image and platform and the "
-                                   "lock's build args, for `docker buildx bake -f FILE` on any builder. Chained "
-                                   "Dockerfiles (a base, then an engine) are linked by named contexts.")
-    config_arg(b)
-    b.add_argument("--print", action="store_true", help="print the file instead of writing it")
-    b.add_argument("-o", "--output", default="docker-bake.json", help="where to write it (default docker-bake.json)")
-    b.add_argument("--images", nargs="+", metavar="NAME", help="only these images of the lock")
-    b.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE", help="also set this build arg")
-    b.set_defaults(run=cmd_bake)
 
 
-def _pairs(items: List[str], flag: str):
-    from aligner.errors import InputError
+
+def pairs(items: List[str], flag: str):
+    from aligner.errors import UsageError
 
     out = {}
     for item in items:
         key, eq, value = item.partition("=")
         if not eq or not key:
-            raise InputError(flag, None, f"expected KEY=VALUE, got {item!r}")
+            raise UsageError(flag, f"expected KEY=VALUE, got {item!r}")
         out[key] = value
     return out
 
 
-def _targets(args, cfg, platforms=None):
+def targets_of(args, ws, platforms=None):
+    """The image/platform builds of the lock on disk (with a note when it is stale)."""
     from aligner import lock
-    from aligner.build import plan
     from aligner.components import catalog
     from aligner.config import KNOWN_PLATFORMS
-    from aligner.errors import InputError
+    from aligner.errors import UsageError
     from aligner.paths import display
+    from aligner.verify import plan
 
-    path = cfg.lock_path()
-    if not path.exists():
-        raise InputError(display(str(path)), None, "no lock: run `aligner lock` first")
-    data = lock.read(path)
+    cfg = ws.cfg
+    path, data = options.recorded_lock(ws)
     contexts = {name: img.context for name, img in cfg.images.items()}
-    if not lock.matches_inputs(cfg, data):
+    if not lock.matches_inputs(cfg, data, ws.raw):
         print(f"note: {display(str(path))} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "verifying it as written", file=sys.stderr)
     bad = [p for p in (platforms or []) if p not in KNOWN_PLATFORMS]
     if bad:
-        raise InputError("--platform", None, f"unknown platform {bad[0]!r} (known: {', '.join(sorted(KNOWN_PLATFORMS))})")
+        raise UsageError("--platform", f"unknown platform {bad[0]!r} (known: {', '.join(sorted(KNOWN_PLATFORMS))})")
     return plan.targets(data, cfg.root, catalog(), contexts, args.images, platforms,
-                              _pairs(args.build_arg, "--build-arg"), display(str(path)))
+                              pairs(args.build_arg, "--build-arg"), display(str(path)))
 
 
-def cmd_bake(args) -> int:
-    from aligner.build import bake
-    from aligner.cli import _load_config
-    from aligner.atomic import atomic_write
-
-    cfg = _load_config(args)
-    targets = _targets(args, cfg)
-    text = bake.dumps(targets)
-    if args.print:
-        sys.stdout.write(text)
-    else:
-        atomic_write(Path(args.output).resolve(), text.encode("utf-8"))
-        print(f"{args.output}: {len(targets)} target{'s' if len(targets) != 1 else ''}", file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_verify(args) -> int:
-    from aligner.cli import _load_config
+def run(args) -> int:
+    from aligner.errors import UsageError
 
     if args.report and not args.report.endswith((".md", ".json")):
-        print("error: --report must name a .md or .json file", file=sys.stderr)
-        return EXIT_ERROR
+        raise UsageError("--report", "must name a .md or .json file")
     if args.jobs < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
-        return EXIT_ERROR
-    cfg = _load_config(args)
-    targets = _targets(args, cfg, args.platform)  # every image and platform of the lock (or --platform)
+        raise UsageError("--jobs", "must be at least 1")
+    ws = options.workspace(args)
+    cfg = ws.cfg
+    targets = targets_of(args, ws, args.platform)  # every image and platform of the lock (or --platform)
     from aligner import fetch
-    from aligner.errors import InputError
 
     both, args.offline = not (args.build or args.resolve), fetch.OFFLINE  # --offline or ALIGNER_OFFLINE
     if args.offline and args.build:
-        raise InputError("--offline", None, "verify --build needs the network (base images, pip in the build); "
+        raise UsageError("--offline", "verify --build needs the network (base images, pip in the build); "
                                             "use --resolve, which runs uv --offline, or drop --offline")
     if args.offline and both:
         print("note: --offline: resolving only; a build needs the network", file=sys.stderr)
@@ -155,25 +125,21 @@ def cmd_verify(args) -> int:
         failed |= _build(args, cfg, targets, report)
     if args.report:
         _write_report(args.report, report)
-    return EXIT_FINDINGS if failed else EXIT_OK
+    return status.FINDINGS if failed else status.OK
 
 
 def _resolve(args, targets, report: dict) -> bool:
     from aligner import indexurl
-    from aligner.build import uvcheck
+    from aligner.verify import uvcheck
     from aligner.components import catalog
-    from aligner.errors import InputError
 
     index, _ = indexurl.resolve()
     cat, cert = catalog(), indexurl.cert()
     results = []
     for t in targets:
         glibc = args.glibc or t.glibc
-        try:
-            res = uvcheck.resolve(t.image, t.platform, t.locked, cat, index, glibc, cert, no_build=args.no_build,
-                                  offline=args.offline)
-        except uvcheck.UvError as exc:
-            raise InputError("--resolve", None, str(exc)) from None
+        res = uvcheck.resolve(t.image, t.platform, t.locked, cat, index, glibc, cert, no_build=args.no_build,
+                              offline=args.offline)  # a ToolError when uv is missing or fails
         results.append(res)
         mark = "ok" if res.ok else "FAILS"
         print(f"resolve {t.image} ({t.platform}, Python {res.python}, glibc {glibc}): {mark}: {res.detail.splitlines()[0] if res.ok else ''}"
@@ -196,29 +162,25 @@ def _build(args, cfg, targets, report: dict) -> bool:
     from rich.console import Console
 
     from aligner import indexurl
-    from aligner.build import docker, report as show, verify
-    from aligner.errors import InputError
+    from aligner.verify import builds, docker, report as show
 
-    host = verify.host_platform()
-    try:
-        engine = docker.find(args.docker, need_buildx=args.builder == "bake")
-    except docker.EngineError as exc:
-        raise InputError("docker", None, str(exc)) from None
+    host = builds.host_platform()
+    engine = docker.find(args.docker, need_buildx=args.builder == "bake")  # a ToolError when there is none
     if not args.platform:  # this host's platform, where the image lists it; else the image's first
         by_image = {}
         for t in targets:
             by_image.setdefault(t.image, []).append(t)
         targets = [next((t for t in ts if t.platform == host), ts[0]) for ts in by_image.values()]
     logs = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="aligner-verify-"))
-    sources = verify.host_secrets(pip_cert=indexurl.cert()) if args.host_secrets else {}
-    secrets = verify.Secrets(sources, args.secret)
+    sources = builds.host_secrets(pip_cert=indexurl.cert()) if args.host_secrets else {}
+    secrets = builds.Secrets(sources, args.secret)
     console = Console(stderr=True)
     try:
         with _Progress(console) as status:
             if args.builder == "bake":
-                results = verify.run_bake(engine, targets, cfg.root, logs, secrets.args, status)
+                results = builds.run_bake(engine, targets, cfg.root, logs, secrets.args, status)
             else:
-                results = verify.run(engine, targets, cfg.root, logs, args.jobs, secrets.args, status, args.no_cache)
+                results = builds.run(engine, targets, cfg.root, logs, args.jobs, secrets.args, status, args.no_cache)
     except KeyboardInterrupt:
         if not args.logs:  # our own temporary folder: nobody will be told where it is
             shutil.rmtree(logs, ignore_errors=True)
@@ -267,7 +229,7 @@ class _Progress:
 
 
 def _write_report(path: str, report: dict) -> None:
-    from aligner.build import report as show
+    from aligner.verify import report as show
     from aligner.atomic import atomic_write
 
     build, resolve = report.get("build", []), report.get("resolve", [])

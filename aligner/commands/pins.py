@@ -1,0 +1,47 @@
+"""`aligner pins`: every version pin found in Dockerfiles, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aligner import status
+from aligner.commands import options
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "List every version pin of a known component found in Dockerfiles, with its "
+        "file:line, kind (arg, env, from, pip, git) and build stage. Directories are "
+        "searched for Dockerfile, Dockerfile.*, *.Dockerfile and Containerfile. The "
+        "components a config adds ([tool.aligner.components]) are recognised too."
+    )
+    options.config(p, network=False)
+    p.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table for people (default); json for tools, see README 'Pin JSON'")
+
+
+def run(args: argparse.Namespace) -> int:
+    from aligner import discover
+    from aligner.dockerfile import read_file
+    from aligner.errors import InputError
+    from aligner.pinsview import print_json, print_table
+
+    options.load_config(args)  # the config's own components, and its errors
+    files, errors = discover.find(args.paths)
+    parsed = []
+    for path in files:
+        try:
+            parsed.append(read_file(path))
+        except InputError as exc:
+            errors.append(exc)
+    if args.format == "json":
+        print_json(parsed, errors)
+    else:
+        print_table(parsed)
+    for exc in errors:
+        print(f"error: {exc}", file=sys.stderr)
+    if not files and not errors:
+        print("warning: no Dockerfiles found under " + " ".join(args.paths), file=sys.stderr)
+    return status.ERROR if errors else status.OK
