@@ -22,7 +22,7 @@ from aligner.dockerfile import Pin, read
 from aligner.errors import InputError
 from aligner.paths import display
 from aligner.rewrite import RewriteError, render, rewrite
-from aligner.versions import cuda_tuple
+from aligner.versions import unsafe_move
 
 
 @dataclass
@@ -56,29 +56,6 @@ class Plan:
 
     def changed(self) -> List[FilePlan]:
         return [f for f in self.files if f.new != f.old]
-
-
-def unsafe_reason(component: str, before: Optional[str], after: str) -> Optional[str]:
-    try:
-        new = Version(after)
-    except InvalidVersion:
-        return None
-    if new.is_prerelease:
-        return f"{after} is a pre-release"
-    if before is None:
-        return None
-    if component in ("cuda", "python"):
-        try:
-            if cuda_tuple(before)[0] != cuda_tuple(after)[0]:
-                return f"a {component} major change ({before} -> {after})"
-        except ValueError:
-            pass
-    try:
-        if new < Version(before):
-            return f"a downgrade ({before} -> {after})"
-    except InvalidVersion:
-        pass
-    return None
 
 
 def plan(ws, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only: Optional[List[str]] = None) -> Plan:
@@ -174,7 +151,7 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
             continue  # an ARG and the pip line using it share one value
         before = pin.version if pin.form == "version" else None
         edit = Edit(pin, image, before or (pin.value or '""'), version, render(git.get(span, pin), version), why,
-                    unsafe_reason(pin.component, before, version))
+                    unsafe_move(pin.component, before, version))
         (fp.edits if (edit.unsafe is None or unsafe) else fp.skipped).append(edit)
         if span in digests and edit in fp.edits:
             start, end, text = digests[span]

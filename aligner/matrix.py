@@ -9,7 +9,7 @@ run there. That verdict comes from facts in rules/ only:
 - when the image's Dockerfiles set an arch list (TORCH_CUDA_ARCH_LIST,
   CUDA_ARCH_LIST, CMAKE_CUDA_ARCHITECTURES, ...): whether a target of it that
   the locked CUDA can compile runs on that compute capability
-  (aligner.check.archs; rules/cuda.toml [[arch]]);
+  (aligner.archs; rules/cuda.toml [[arch]]);
 - without one: whether the CUDA release compiles for a compute capability that
   runs on the GPU (rules/cuda.toml [[arch]]);
 - when the image's config names its hosts' `driver`: whether it is at least
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from aligner import facts
-from aligner.check import archs
+from aligner import archs
 from aligner.config import Config
 from aligner.versions import cuda_minor, cuda_tuple
 

@@ -2,20 +2,52 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from aligner import facts
+from aligner import facts, images
 from aligner.components import Catalog
 from aligner.config import ImageConfig
 from aligner.dockerfile import Pin, read_file
 from aligner.errors import InputError
 from aligner.paths import located
-from aligner.resolve import Constraint, Current, Problem
 from aligner.upstream import Upstream
+
+
+@dataclass(frozen=True)
+class Constraint:
+    component: str
+    specifier: SpecifierSet
+    extras: FrozenSet[str]
+    source: str  # where it comes from: "upstream pyproject.toml, extra vllm", "vllm 0.10.2 metadata", ...
+    text: str  # as written: 'vllm[flashinfer]==0.10.2'
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Current:
+    version: str
+    source: str  # "Dockerfile.dynamo-vllm:16"
+
+
+@dataclass
+class Problem:
+    image: str
+    platforms: Sequence[str]
+    roots: List[Constraint]
+    current: Dict[str, Current]
+    python: Optional[Current] = None
+    cuda: Optional[Current] = None
+    upgrade: FrozenSet[str] = frozenset()  # components to move to their newest; "*" for all
+    prefer: Dict[str, str] = field(default_factory=dict)  # versions to try first (an existing lock's)
+    # the platforms on which a component is installed from a wheel; absent: all of the image's. A component
+    # the image builds from source (git) has none: its missing wheels constrain nothing
+    wheels: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -43,27 +75,29 @@ def wheel_platforms(pins: List[Pin], platforms) -> Dict[str, tuple]:
     return {c: tuple(p for p in platforms if p in found) for c, found in out.items()}
 
 
+def _current(value, root: Path) -> Optional[Current]:
+    """The image's Python or CUDA (aligner.images decides which) as the resolver takes it."""
+    if value is None:
+        return None
+    if value.pin is not None:
+        return Current(value.version, where(value.pin, root))
+    c = value.container
+    return Current(value.version, f"{where(c, root)}, {c.component} {c.version} in rules/ngc.toml")
+
+
 def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Catalog,
           upgrade=frozenset(), ws=None) -> ImageInput:
     """`ws`, a workspace, gives the parsed Dockerfiles (read once per run); without it they are read here."""
-    pins: List[Pin] = []
-    for rel in image.dockerfiles:
-        pins += (ws.parsed(str(root / rel), cat) if ws else read_file(str(root / rel), cat)).pins
+    files = [ws.parsed(str(root / rel), cat) if ws else read_file(str(root / rel), cat) for rel in image.dockerfiles]
+    img = images.of(image, files, root)
+    pins = img.pins()
     current: Dict[str, Current] = {}
     roots: List[Constraint] = []
-    python = cuda = None
+    python, cuda = _current(img.python(), root), _current(img.cuda(), root)
     for pin in pins:
         src = where(pin, root)
-        if pin.component == "python" and pin.version:
-            python = Current(pin.version, src)
-        elif pin.component == "cuda" and pin.version:
-            cuda = Current(pin.version, src)
-        elif pin.component.startswith("ngc-") and pin.version:
+        if pin.component.startswith("ngc-") and pin.version:
             ngc = facts.ngc_row(pin.component, pin.version)
-            if ngc and ngc.get("python") and python is None:
-                python = Current(ngc["python"], f"{src}, {pin.component} {pin.version} in rules/ngc.toml")
-            if ngc and ngc.get("cuda") and cuda is None:
-                cuda = Current(ngc["cuda"], f"{src}, {pin.component} {pin.version} in rules/ngc.toml")
             if ngc and ngc.get("torch"):  # the torch the container bundles, unless a pin replaces it
                 bundled = Current(ngc["torch"], f"{src}, {pin.component} {pin.version} bundles it (rules/ngc.toml)")
                 current.setdefault("torch", bundled)

@@ -24,21 +24,10 @@ from aligner.markers import applies, environments
 from aligner.snapshot import SnapRelease, Snapshot
 from aligner.versions import runtime_major
 from aligner.errors import AlignerError
+from aligner.problem import Constraint, Current, Problem  # noqa: F401  (the resolver's input)
 from aligner.status import FINDINGS
 
 SYNTHETIC = ("python", "cuda")  # components whose only candidate is the image's own value
-
-
-@dataclass(frozen=True)
-class Constraint:
-    component: str
-    specifier: SpecifierSet
-    extras: FrozenSet[str]
-    source: str  # where it comes from: "upstream pyproject.toml, extra vllm", "vllm 0.10.2 metadata", ...
-    text: str  # as written: 'vllm[flashinfer]==0.10.2'
-
-    def __str__(self) -> str:
-        return self.text
 
 
 @dataclass(frozen=True)
@@ -51,27 +40,6 @@ class Candidate:
     def __str__(self) -> str:
         extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
         return f"{self.component}{extras} {self.version}"
-
-
-@dataclass
-class Current:
-    version: str
-    source: str  # "Dockerfile.dynamo-vllm:16"
-
-
-@dataclass
-class Problem:
-    image: str
-    platforms: Sequence[str]
-    roots: List[Constraint]
-    current: Dict[str, Current]
-    python: Optional[Current] = None
-    cuda: Optional[Current] = None
-    upgrade: FrozenSet[str] = frozenset()  # components to move to their newest; "*" for all
-    prefer: Dict[str, str] = field(default_factory=dict)  # versions to try first (an existing lock's)
-    # the platforms on which a component is installed from a wheel; absent: all of the image's. A component
-    # the image builds from source (git) has none: its missing wheels constrain nothing
-    wheels: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass

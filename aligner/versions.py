@@ -122,3 +122,28 @@ def exact_version(specifier) -> Optional[str]:
     """The version of a specifier set that is exactly one `==X`, else None."""
     items = list(specifier)
     return items[0].version if len(items) == 1 and items[0].operator == "==" else None
+
+
+def unsafe_move(component: str, before: Optional[str], after: str) -> Optional[str]:
+    """Why moving a pin from `before` to `after` is unsafe (a pre-release, a CUDA or Python major change,
+    a downgrade), or None when it is safe."""
+    try:
+        new = Version(after)
+    except InvalidVersion:
+        return None
+    if new.is_prerelease:
+        return f"{after} is a pre-release"
+    if before is None:
+        return None
+    if component in ("cuda", "python"):
+        try:
+            if cuda_tuple(before)[0] != cuda_tuple(after)[0]:
+                return f"a {component} major change ({before} -> {after})"
+        except ValueError:
+            pass
+    try:
+        if new < Version(before):
+            return f"a downgrade ({before} -> {after})"
+    except InvalidVersion:
+        pass
+    return None

@@ -112,7 +112,7 @@ def _key(cfg, data: Dict[str, bytes], codes: List[str]) -> str:
 def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError]) -> Outcome:
     from aligner import lock, upstream
     from aligner.check import suppress
-    from aligner.check.images import group
+    from aligner.images import group
     from aligner.check.rules import RULES, Context
     from aligner.components import catalog
     from aligner.snapshot import Snapshot

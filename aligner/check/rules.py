@@ -14,8 +14,8 @@ from packaging.version import InvalidVersion, Version
 
 from aligner import facts
 from aligner import tags
-from aligner.check import archs
-from aligner.check.images import Image, where
+from aligner import archs
+from aligner.images import Image, where
 from aligner.check.model import Finding, Fix, docs
 from aligner.components import Catalog
 from aligner.config import Config
@@ -23,7 +23,7 @@ from aligner.dockerfile import Pin
 from aligner.markers import applies, environments
 from aligner.rewrite import render
 from aligner.snapshot import SnapRelease, Snapshot
-from aligner.versions import cuda_minor, cuda_tuple, exact_version, runtime_cuda, torch_cuda
+from aligner.versions import unsafe_move, cuda_minor, cuda_tuple, exact_version, runtime_cuda, torch_cuda
 
 RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
 
@@ -65,11 +65,9 @@ def rule(code: str):
 
 
 def _fix_to(pin: Pin, version: str, why: str) -> Optional[Fix]:
-    from aligner.fix import unsafe_reason
-
     if pin.start is None or pin.form == "commit":
         return None
-    unsafe = unsafe_reason(pin.component, pin.version, version)
+    unsafe = unsafe_move(pin.component, pin.version, version)
     text = f"set {pin.component} to {version} ({why})" + (f"; unsafe: {unsafe}" if unsafe else "")
     return Fix(text, unsafe is None, render(pin, version), pin.start, pin.end)
 

@@ -1,4 +1,5 @@
-"""Which Dockerfiles make one image: the configured images, and every other file on its own."""
+"""Images: which Dockerfiles make one (the configured images, and every other file on its own), and
+the one policy for an image's Python and CUDA that check, lock and fix share."""
 
 from __future__ import annotations
 
@@ -22,7 +23,16 @@ class Value:
     line: int
     column: int
     origin: str  # "container/Dockerfile.base:6", or "… (NGC pytorch 25.12, rules/ngc.toml)"
-    pin: Optional[Pin] = None
+    pin: Optional[Pin] = None  # the pin that writes it; None when a container's row in rules/ngc.toml says it
+    container: Optional[Pin] = None  # the NGC container pin whose row says it
+
+
+def decided(values: List[Value]) -> Optional[Value]:
+    """The value the image has: a version written in its files wins over what its container brings, and
+    of those the last written wins (later files and stages build on earlier ones); with none written,
+    the first container's."""
+    written = [v for v in values if v.pin is not None]
+    return written[-1] if written else (values[0] if values else None)
 
 
 @dataclass
@@ -42,6 +52,12 @@ class Image:
     @property
     def gpus(self) -> Tuple[str, ...]:
         return self.config.gpus if self.config else ()
+
+    def python(self) -> Optional[Value]:
+        return decided(self.pythons)
+
+    def cuda(self) -> Optional[Value]:
+        return decided(self.cudas)
 
     def pins(self) -> List[Pin]:
         return [p for f in self.files for p in f.pins]
@@ -78,6 +94,13 @@ def evidence(df: Dockerfile) -> Tuple[str, ...]:
     return tuple(sorted({"linux/amd64", *df.platforms}))
 
 
+def of(config: ImageConfig, files: List[Dockerfile], root: Path) -> Image:
+    """One configured image from its parsed Dockerfiles, in build order."""
+    img = Image(config.name, files, config)
+    _base_values(img, root)
+    return img
+
+
 def _base_values(img: Image, root: Path) -> None:
     for pin in img.pins():
         if pin.version is None or pin.form != "version":
@@ -91,6 +114,6 @@ def _base_values(img: Image, root: Path) -> None:
             row = facts.ngc_row(pin.component, pin.version)
             label = f"{src} ({pin.component} {pin.version}, rules/ngc.toml)"
             if row and row.get("python"):
-                img.pythons.append(Value(row["python"], pin.path, pin.line, pin.column, label))
+                img.pythons.append(Value(row["python"], pin.path, pin.line, pin.column, label, None, pin))
             if row and row.get("cuda"):
-                img.cudas.append(Value(row["cuda"], pin.path, pin.line, pin.column, label))
+                img.cudas.append(Value(row["cuda"], pin.path, pin.line, pin.column, label, None, pin))
