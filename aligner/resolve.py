@@ -12,7 +12,7 @@ that carry where they came from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement

@@ -20,6 +20,15 @@ def test_every_rule_has_a_fixture_and_a_page():
         assert all(page.get(k) for k in ("name", "severity", "summary", "why", "bad", "good", "fix", "not-flagged")), code
 
 
+def test_pages_registered_rules_and_fixtures_are_the_same_codes():
+    """Both ways: no page without a rule and a fixture, no rule without a page and a fixture."""
+    from aligner.check.rules import AFTER_SUPPRESSION, RULES
+
+    registered = sorted({*RULES, *AFTER_SUPPRESSION})
+    assert registered == sorted(docs()), "a rule with no page in rules/codes.toml, or a page with no rule"
+    assert registered == CODES, "a rule with no tests/fixtures/check/CODE, or a fixture with no rule"
+
+
 def prepared(tmp_path, code, kind, run_aligner):
     d = tmp_path / kind
     shutil.copytree(CASES / code / kind, d)

@@ -110,10 +110,10 @@ def _key(cfg, data: Dict[str, bytes], codes: List[str]) -> str:
 
 
 def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError]) -> Outcome:
-    from aligner import lock, upstream
+    from aligner import lock
     from aligner.check import suppress
     from aligner.images import group
-    from aligner.check.rules import RULES, Context
+    from aligner.check.rules import AFTER_SUPPRESSION, RULES, Context
     from aligner.components import catalog
     from aligner.snapshot import Snapshot
 
@@ -145,17 +145,17 @@ def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError
                 recorded = None
             if recorded is not None and recorded != lock.inputs_hash(cfg, up.sha256 if up else None, ws.raw):
                 lock_state = "stale"
-    ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity))
+    ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity), ws.raw)
     found: Dict[tuple, Finding] = {}
     for code in codes:
         if code in RULES:
             for f in RULES[code](ctx):
                 found.setdefault(f.key(), f)
     by_file = {path: suppress.pragmas(text) for path, text in texts.items()}
-    kept, unused = suppress.apply(found.values(), by_file, lambda path, p, why: ctx.find(
-        "AL100", path, p.line, p.column, f"unused suppression: {why}"))
-    if "AL100" in codes:
-        kept += unused
+    kept, unused = suppress.apply(found.values(), by_file)
+    for code, after in AFTER_SUPPRESSION.items():
+        if code in codes:
+            kept += suppress.silenced(after(ctx, unused), by_file)
     kept.sort(key=lambda f: (f.path, f.line, f.column, f.code))
     return Outcome(kept, errors, len(data), notes=notes)
 

@@ -33,9 +33,8 @@ def pragmas(text: str) -> List[Pragma]:
     return out
 
 
-def apply(findings: Iterable[Finding], by_file: Dict[str, List[Pragma]],
-          make_unused) -> Tuple[List[Finding], List[Finding]]:
-    """(kept findings, AL100 findings for unused pragmas)."""
+def apply(findings: Iterable[Finding], by_file: Dict[str, List[Pragma]]) -> Tuple[List[Finding], List[tuple]]:
+    """(kept findings, unused pragmas as (path, pragma, why)); a pragma that names only AL100 is never unused."""
     kept = []
     for f in findings:
         hit = None
@@ -53,17 +52,21 @@ def apply(findings: Iterable[Finding], by_file: Dict[str, List[Pragma]],
         for p in prags:
             if p.codes is None:
                 if not p.used:
-                    unused.append(make_unused(path, p, "suppresses nothing"))
+                    unused.append((path, p, "suppresses nothing"))
             else:
                 for code in sorted(p.codes - p.used):
-                    unused.append(make_unused(path, p, f"{code} suppresses nothing here"))
-    # an AL100 finding itself can be suppressed by a pragma that names AL100
+                    unused.append((path, p, f"{code} suppresses nothing here"))
+    return kept, unused
+
+
+def silenced(findings: Iterable[Finding], by_file: Dict[str, List[Pragma]]) -> List[Finding]:
+    """Findings about the pragmas themselves (AL100) without those a pragma naming their code suppresses."""
     remaining = []
-    for f in unused:
-        hit = next((p for p in by_file.get(f.path, []) if p.codes and "AL100" in p.codes
+    for f in findings:
+        hit = next((p for p in by_file.get(f.path, []) if p.codes and f.code in p.codes
                     and (p.whole_file or f.line in (p.line, p.line + 1))), None)
         if hit:
-            hit.used.add("AL100")
+            hit.used.add(f.code)
         else:
             remaining.append(f)
-    return kept, remaining
+    return remaining
