@@ -1,4 +1,5 @@
-"""The console blocks of the examples' READMEs, replayed against the installed CLI.
+"""The console blocks of the examples' READMEs, replayed against this checkout's CLI
+(`python3 -m aligner` with the checkout on PYTHONPATH, never whichever `aligner` is first on PATH).
 
 A README shows what a user sees in a block like
 
@@ -19,7 +20,6 @@ previous commands wrote. No shell is involved: the line is split with shlex.
     python3 -m tests.example_docs --update examples/NAME   # rewrite the blocks
 """
 
-import os
 import re
 import shlex
 import shutil
@@ -29,7 +29,8 @@ import tempfile
 from pathlib import Path
 from typing import List, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT, aligner_cmd, aligner_env
+
 EXAMPLES = ROOT / "examples"
 BLOCK = re.compile(r"^(`{3,})console\n(\$ [^\n]*)\n(.*?)^\1\n", re.S | re.M)
 
@@ -41,10 +42,7 @@ def blocks(readme: str) -> List[Tuple[str, str]]:
 
 def run_all(example: Path, commands: List[str]) -> List[Tuple[str, int]]:
     """(output, exit status) of each command, run in order in a fresh copy of `example`."""
-    exe = shutil.which("aligner")
-    if exe is None:
-        raise RuntimeError("the `aligner` console script is not installed: run `pip install -e .[test]`")
-    env = dict(os.environ, COLUMNS="100", NO_COLOR="1", TERM="dumb")
+    env = aligner_env(COLUMNS="100", NO_COLOR="1", TERM="dumb")
     env.pop("CI", None)  # CI=true would switch `check` to GitHub annotations
     out = []
     with tempfile.TemporaryDirectory(prefix="aligner-example-") as tmp:
@@ -57,7 +55,7 @@ def run_all(example: Path, commands: List[str]) -> List[Tuple[str, int]]:
                 continue
             if argv[0] != "aligner":
                 raise ValueError(f"{example}/README.md: only `aligner ...` and `cat FILE` may be shown, not {line!r}")
-            p = subprocess.run([exe, *argv[1:]], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+            p = subprocess.run([*aligner_cmd(), *argv[1:]], cwd=work, env=env, capture_output=True, text=True, timeout=120)
             out.append((p.stdout + p.stderr, p.returncode))
     return out
 

@@ -2,30 +2,28 @@
 tests/hooks/sitecustomize.py on their PYTHONPATH when asked."""
 
 import hashlib
-import os
 import subprocess
 import time
 from pathlib import Path
 from typing import Dict, Optional
 
-from tests.conftest import aligner_exe
+from tests.conftest import aligner_cmd, aligner_env
 
 HOOKS = str(Path(__file__).parent / "hooks")
 
 
 def env(**extra: str) -> Dict[str, str]:
-    out = dict(os.environ, COLUMNS="200", NO_COLOR="1", **extra)
-    out["PYTHONPATH"] = os.pathsep.join(p for p in (HOOKS, os.environ.get("PYTHONPATH")) if p)
-    return out
+    """This checkout's aligner, with tests/hooks (and so its fault hooks) first on PYTHONPATH."""
+    return aligner_env(COLUMNS="200", NO_COLOR="1", **extra)
 
 
 def run(*args, cwd, extra: Optional[Dict[str, str]] = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([aligner_exe(), *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([*aligner_cmd(), *args], cwd=cwd, capture_output=True, text=True,
                           env=env(**(extra or {})), timeout=timeout)
 
 
 def start(*args, cwd, extra: Optional[Dict[str, str]] = None, stderr=subprocess.PIPE) -> subprocess.Popen:
-    return subprocess.Popen([aligner_exe(), *args], cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, text=True,
+    return subprocess.Popen([*aligner_cmd(), *args], cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, text=True,
                             env=env(**(extra or {})))
 
 

@@ -1,4 +1,4 @@
-"""examples/blackwell-compose end to end, through the installed CLI.
+"""examples/blackwell-compose end to end, through this checkout's CLI.
 
 Every expected value is derived here from the example's own files and from
 rules/ (rules/gpus.toml, rules/cuda.toml, the release metadata in

@@ -1,4 +1,4 @@
-"""examples/dynamo-alignment end to end, through the installed CLI.
+"""examples/dynamo-alignment end to end, through this checkout's CLI.
 
 Every expected version is derived here from the example's own inputs (its
 upstream pyproject and Dockerfiles) and from the releases' metadata in

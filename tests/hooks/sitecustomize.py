@@ -4,11 +4,18 @@ included), to put faults into a real process from outside it, without a test hoo
 ALIGNER_TEST_NO_SOCKETS=FILE   creating an internet socket or resolving a name appends a line to FILE and fails
 ALIGNER_TEST_STALL=CALL:FILE   the first call of os.fsync or os.replace (CALL) creates FILE, then sleeps 5 s:
                                the moment for a test to send SIGINT
+
+Always: `aligner.rules` is this checkout's rules/ folder (tests/hooks/checkout_rules.py), so that
+`python3 -m aligner` with the checkout on PYTHONPATH runs this checkout's code with this checkout's rules.
 """
 
 import os
 import socket
 import time
+
+import checkout_rules
+
+checkout_rules.install()
 
 _log = os.environ.get("ALIGNER_TEST_NO_SOCKETS")
 if _log:
