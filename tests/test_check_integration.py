@@ -58,6 +58,7 @@ def test_unchanged_repo_is_answered_from_the_cache_and_a_change_is_not(repo, run
     assert not [f for f in changed["findings"] if f["code"] == "AL001" and "FLASHINF_REF" in f["message"]]
 
 
+@pytest.mark.network  # pre-commit installs this checkout, with its build backend and dependencies, from the index
 def test_pre_commit_try_repo_runs_the_hook(tmp_path):
     work = tmp_path / "work"
     work.mkdir()

@@ -13,7 +13,7 @@ from packaging.version import Version
 from aligner.snapshot import Snapshot
 from tests.conftest import ROOT, aligner_cmd, aligner_env
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.network]  # uv reads the real index
 
 
 def aligner(*args, cwd):
