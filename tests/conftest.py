@@ -1,32 +1,47 @@
 import os
-import shutil
+import sys
 import tempfile
 import subprocess
 from pathlib import Path
+from typing import Dict, List, Optional
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+HOOKS = ROOT / "tests" / "hooks"
+
+sys.path.insert(0, str(HOOKS))
+import checkout_rules  # noqa: E402  (aligner.rules is this checkout's rules/, in this process too)
+
+sys.path.remove(str(HOOKS))
+checkout_rules.install()
 
 # no test reads or fills the user's own cache; subprocesses inherit this
 os.environ["ALIGNER_CACHE_DIR"] = tempfile.mkdtemp(prefix="aligner-test-cache-")
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-def aligner_exe() -> str:
-    """The installed console script; tests of the CLI run what users run."""
-    exe = shutil.which("aligner")
-    if exe is None:
-        pytest.fail("the `aligner` console script is not installed: run `pip install -e .[test]`")
-    return exe
+def aligner_cmd() -> List[str]:
+    """This checkout's aligner (never whichever `aligner` is first on PATH); run it with aligner_env()."""
+    return [sys.executable, "-m", "aligner"]
+
+
+def aligner_env(base: Optional[Dict[str, str]] = None, **extra: str) -> Dict[str, str]:
+    """base (os.environ by default) and extra, with tests/hooks and this checkout's root first on PYTHONPATH:
+    the root so that `-m aligner` imports this checkout's package, tests/hooks so that `aligner.rules` is its
+    rules/ (tests/hooks/checkout_rules.py). Entries already there (tests/hooks put by tests/processes.py) stay."""
+    out = dict(os.environ if base is None else base, **extra)
+    entries = [str(HOOKS), str(ROOT), *(out.get("PYTHONPATH") or "").split(os.pathsep)]
+    out["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(e for e in entries if e))
+    return out
 
 
 @pytest.fixture
 def run_aligner():
     def run(*args, cwd=None, input=None):
-        env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
+        env = aligner_env(COLUMNS="200", NO_COLOR="1")
         return subprocess.run(
-            [aligner_exe(), *args], cwd=cwd, input=input, capture_output=True, text=True, env=env, timeout=60
+            [*aligner_cmd(), *args], cwd=cwd, input=input, capture_output=True, text=True, env=env, timeout=60
         )
 
     return run

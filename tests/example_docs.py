@@ -1,4 +1,5 @@
-"""The console blocks of the examples' READMEs, replayed against the installed CLI.
+"""The console blocks of the examples' READMEs, replayed against this checkout's CLI
+(`python3 -m aligner` with the checkout on PYTHONPATH, never whichever `aligner` is first on PATH).
 
 A README shows what a user sees in a block like
 
@@ -16,10 +17,14 @@ example (so that `fix --apply` changes what the next `check` sees), and its
 text must be exactly what the command prints. `$ cat FILE` shows a file the
 previous commands wrote. No shell is involved: the line is split with shlex.
 
+Each `aligner fix` block must also show the exit status `aligner fix --help`
+documents for what it prints (0 nothing to change, 1 changes shown or applied,
+2 error): a block with a diff exits 1, one ending in "nothing to change" exits 0,
+and no block shows an error (fix_status()).
+
     python3 -m tests.example_docs --update examples/NAME   # rewrite the blocks
 """
 
-import os
 import re
 import shlex
 import shutil
@@ -29,7 +34,8 @@ import tempfile
 from pathlib import Path
 from typing import List, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT, aligner_cmd, aligner_env
+
 EXAMPLES = ROOT / "examples"
 BLOCK = re.compile(r"^(`{3,})console\n(\$ [^\n]*)\n(.*?)^\1\n", re.S | re.M)
 
@@ -39,12 +45,22 @@ def blocks(readme: str) -> List[Tuple[str, str]]:
     return [(m.group(2)[2:], m.group(3)) for m in BLOCK.finditer(readme)]
 
 
+FIX_STATUS = {0: "nothing to change", 1: "changes shown or applied", 2: "error"}  # `aligner fix --help`
+
+
+def fix_status(argv: List[str], stdout: str, stderr: str, status: int) -> None:
+    """Raises unless the exit status of `aligner fix ...` is the documented one for what it printed."""
+    shown = "changes shown or applied" if stdout.startswith("--- a/") else (
+        "nothing to change" if stderr.rstrip().endswith("nothing to change") and not stdout else "error")
+    want = 0 if "--exit-zero" in argv and shown != "error" else {v: k for k, v in FIX_STATUS.items()}[shown]
+    if shown == "error" or status != want:
+        raise AssertionError(f"`{shlex.join(argv)}` printed what means {shown!r} (exit status {want}) but exited "
+                             f"{status} ({FIX_STATUS.get(status, 'undocumented')}):\n{stdout}{stderr}")
+
+
 def run_all(example: Path, commands: List[str]) -> List[Tuple[str, int]]:
     """(output, exit status) of each command, run in order in a fresh copy of `example`."""
-    exe = shutil.which("aligner")
-    if exe is None:
-        raise RuntimeError("the `aligner` console script is not installed: run `pip install -e .[test]`")
-    env = dict(os.environ, COLUMNS="100", NO_COLOR="1", TERM="dumb")
+    env = aligner_env(COLUMNS="100", NO_COLOR="1", TERM="dumb")
     env.pop("CI", None)  # CI=true would switch `check` to GitHub annotations
     out = []
     with tempfile.TemporaryDirectory(prefix="aligner-example-") as tmp:
@@ -57,7 +73,9 @@ def run_all(example: Path, commands: List[str]) -> List[Tuple[str, int]]:
                 continue
             if argv[0] != "aligner":
                 raise ValueError(f"{example}/README.md: only `aligner ...` and `cat FILE` may be shown, not {line!r}")
-            p = subprocess.run([exe, *argv[1:]], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+            p = subprocess.run([*aligner_cmd(), *argv[1:]], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+            if argv[1:2] == ["fix"]:
+                fix_status(argv, p.stdout, p.stderr, p.returncode)
             out.append((p.stdout + p.stderr, p.returncode))
     return out
 

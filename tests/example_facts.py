@@ -1,5 +1,5 @@
 """What the example tests read: release metadata from rules/snapshot, an example's ARGs, and its
-findings through the installed CLI. Expected values come from these files, never from aligner's output."""
+findings through this checkout's CLI. Expected values come from these files, never from aligner's output."""
 
 import json
 import shutil

@@ -17,7 +17,7 @@ import threading
 import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 
 def make_wheel(name: str, version: str, metadata: str, padding: int = 0) -> bytes:
@@ -46,6 +46,8 @@ class Index:
         self.in_flight = 0
         self.max_in_flight = 0
         self.delay: Dict[str, float] = {}  # a steady delay for every request of a path
+        # called with the path of every request, in its handler thread, once it counts as in flight
+        self.hold: Optional[Callable[[str], None]] = None
         self.lock = threading.Lock()
         self.server: Optional[ThreadingHTTPServer] = None
 
@@ -89,6 +91,8 @@ class Index:
                     index.in_flight += 1
                     index.max_in_flight = max(index.max_in_flight, index.in_flight)
                 try:
+                    if index.hold is not None:
+                        index.hold(self.path)
                     self.answer(fault)
                 finally:
                     with index.lock:

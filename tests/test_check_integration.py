@@ -4,13 +4,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT, aligner_cmd, aligner_env
 from tests.repos import copy_repo
 
-ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
 GOLDEN = ROOT / "tests" / "fixtures" / "repos" / "dynamo-check.json"
 
@@ -59,11 +58,13 @@ def test_unchanged_repo_is_answered_from_the_cache_and_a_change_is_not(repo, run
     assert not [f for f in changed["findings"] if f["code"] == "AL001" and "FLASHINF_REF" in f["message"]]
 
 
+@pytest.mark.network  # pre-commit installs this checkout, with its build backend and dependencies, from the index
 def test_pre_commit_try_repo_runs_the_hook(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pc-home"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    env.pop("PYTHONPATH", None)  # the hooks run the aligner pre-commit installs from this checkout, nothing else
     git = lambda *a: subprocess.run(["git", *a], cwd=work, check=True, capture_output=True, env=env)
     git("init", "-q")
     (work / "Dockerfile").write_text("ARG VLLM_COMMIT=main\nFROM python:3.12\nRUN pip install flashinfer-python\n")
@@ -83,7 +84,9 @@ def test_pre_commit_try_repo_runs_the_hook(tmp_path):
     lock_hook = pre_commit[:-2] + ["aligner-lock-check", "--all-files"]
     missing = subprocess.run(lock_hook, cwd=work, capture_output=True, text=True, env=env, timeout=900)
     assert missing.returncode == 1 and "missing" in missing.stdout, missing.stdout
-    assert subprocess.run(["aligner", "lock"], cwd=work, capture_output=True, env=env).returncode == 0
+    locked = subprocess.run([*aligner_cmd(), "lock"], cwd=work, capture_output=True, text=True,
+                            env=aligner_env(env), timeout=300)
+    assert locked.returncode == 0, locked.stderr
     git("add", "lock/aligner.lock")
     present = subprocess.run(lock_hook, cwd=work, capture_output=True, text=True, env=env, timeout=900)
     assert present.returncode == 0, present.stdout
@@ -97,5 +100,6 @@ def test_check_needs_no_network_and_imports_nothing_heavy_for_concise_output(rep
     probe = ("import sys, runpy; sys.argv = ['aligner', 'check', '--no-cache', '--format', 'concise', '--exit-zero']; "
              "import aligner.cli as c; c.main(sys.argv[1:]); "
              "print(sorted(m for m in ('rich', 'networkx', 'requests', 'resolvelib') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True,
+                         env=aligner_env(), timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

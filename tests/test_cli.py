@@ -1,4 +1,4 @@
-"""The installed console script, as users run it."""
+"""The CLI as users run it: this checkout's aligner (`python3 -m aligner`), never whichever is on PATH."""
 
 import json
 from pathlib import Path

@@ -2,8 +2,6 @@
 flock), so exactly one writes and the others find nothing left to change; no file is half-written and no
 temporary file is left. (Two processes filling one cache: tests/test_index.py.)"""
 
-import time
-
 from tests import processes
 from tests.repos import copy_repo
 
@@ -32,13 +30,14 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
     repo = copy_repo("dynamo", tmp_path)
     before = processes.files(repo)
     with held(repo):  # this test is the first writer
-        proc = processes.start("fix", "--apply", "--unsafe-fixes", cwd=repo)
-        time.sleep(2)
-        assert proc.poll() is None, "fix --apply did not wait"
+        proc = processes.Watched(processes.start("fix", "--apply", "--unsafe-fixes", cwd=repo))
+        # it says so once it has found the lock taken: from then on it is waiting, not writing
+        proc.wait_for_stderr("note: waiting for another aligner writing")
+        assert proc.proc.poll() is None, "fix --apply did not wait"
         assert processes.files(repo) == before
-    out, err = proc.communicate(timeout=300)
-    assert "note: waiting for another aligner writing" in err
-    assert proc.returncode == 1, err
+    code, out, err = proc.finish()
+    assert err.count("note: waiting for another aligner writing") == 1, err
+    assert code == 1, err  # 1: it changed files, once the first writer was done
     assert processes.files(repo) != before
 
 
@@ -47,9 +46,9 @@ def test_lock_takes_its_turn_too(tmp_path):
 
     repo = copy_repo("dynamo", tmp_path)
     with held(repo):
-        proc = processes.start("lock", cwd=repo)
-        time.sleep(1.5)
-        assert proc.poll() is None and not (repo / "lock" / "aligner.lock").exists()
-    out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
+        proc = processes.Watched(processes.start("lock", cwd=repo))
+        proc.wait_for_stderr("note: waiting for another aligner writing")
+        assert proc.proc.poll() is None and not (repo / "lock" / "aligner.lock").exists()
+    code, out, err = proc.finish()
+    assert code == 0, err
     assert (repo / "lock" / "aligner.lock").exists()

@@ -1,4 +1,4 @@
-"""examples/blackwell-compose end to end, through the installed CLI.
+"""examples/blackwell-compose end to end, through this checkout's CLI.
 
 Every expected value is derived here from the example's own files and from
 rules/ (rules/gpus.toml, rules/cuda.toml, the release metadata in
@@ -197,7 +197,12 @@ def test_a_local_version_is_its_release(repo, run_aligner):
 def test_fix_leaves_a_local_version_that_satisfies_the_lock(repo, run_aligner):
     df = repo / DF
     set_arg(df, "VLLM_REF", "v0.17.0")
+    # vllm 0.17.0 wants a newer flashinfer than the file's (an upgrade, safe): the preview shows that change
+    wanted = pinned("vllm", "0.17.0", "flashinfer-python")
+    assert Version(wanted) > Version(arg(df, "FLASHINFER_VERSION"))
     result = run_aligner("fix", cwd=repo)
+    assert result.returncode == 1, result.stderr  # 1: changes shown
+    assert f"+ARG FLASHINFER_VERSION={wanted}" in result.stdout
     assert not [line for line in result.stderr.splitlines() if line.startswith(f"{DF}:") and " torch " in line]
 
 
@@ -207,5 +212,6 @@ def test_fix_leaves_a_local_version_that_satisfies_the_lock(repo, run_aligner):
 def test_fix_keeps_the_build_label_of_torch(repo, run_aligner):
     df = repo / DF
     label = Version(arg(df, "TORCH_VERSION")).local
-    run_aligner("fix", "--apply", "--unsafe-fixes", cwd=repo)
+    result = run_aligner("fix", "--apply", "--unsafe-fixes", cwd=repo)
+    assert result.returncode == 1, result.stderr  # 1: changes applied (the torch downgrade among them)
     assert arg(df, "TORCH_VERSION") == f"{pinned('vllm', arg(df, 'VLLM_REF').lstrip('v'), 'torch')}+{label}"

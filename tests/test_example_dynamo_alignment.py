@@ -1,4 +1,4 @@
-"""examples/dynamo-alignment end to end, through the installed CLI.
+"""examples/dynamo-alignment end to end, through this checkout's CLI.
 
 Every expected version is derived here from the example's own inputs (its
 upstream pyproject and Dockerfiles) and from the releases' metadata in
@@ -114,7 +114,17 @@ def test_readme_shows_what_the_commands_print():
 
 def test_safe_fixes_alone_bring_no_new_finding(repo, run_aligner):
     _, before = check(run_aligner, repo)
-    run_aligner("fix", "--apply", cwd=repo)
+    vllm_df = repo / "Dockerfile.dynamo-vllm"
+    # every change here is unsafe, so none is safe to apply alone: vllm moves down to the upstream's pin
+    # (a downgrade), tensorrt-llm to a pre-release, and flashinfer waits for the vllm it goes with
+    (vllm_spec,) = upstream_pin("vllm", "vllm").specifier
+    assert Version(vllm_spec.version) < Version(arg(vllm_df, "VLLM_REF").lstrip("v"))
+    (trt_spec,) = upstream_pin("trtllm", "tensorrt-llm").specifier
+    assert Version(trt_spec.version).is_prerelease
+    dockerfiles = {p: p.read_bytes() for p in sorted(repo.rglob("Dockerfile*"))}
+    result = run_aligner("fix", "--apply", cwd=repo)
+    assert result.returncode == 0 and "nothing to change" in result.stderr, result.stderr  # 0: nothing to change
+    assert {p: p.read_bytes() for p in dockerfiles} == dockerfiles
     _, after = check(run_aligner, repo)
     place = lambda findings: {(f["code"], f["path"], f["line"]) for f in findings}
     assert place(after) <= place(before)

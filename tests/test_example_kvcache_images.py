@@ -1,4 +1,4 @@
-"""examples/kvcache-images end to end, through the installed CLI.
+"""examples/kvcache-images end to end, through this checkout's CLI.
 
 Every expected version is derived here from the example's own inputs (its
 upstream pyproject and Dockerfiles) and from the releases' metadata in
@@ -158,7 +158,17 @@ def test_readme_shows_what_the_commands_print():
 
 def test_safe_fixes_alone_bring_no_new_finding(repo, run_aligner):
     _, before = check(run_aligner, repo)
-    run_aligner("fix", "--apply", cwd=repo)
+    sdf, vdf = repo / SGLANG_DF, repo / VLLM_DF
+    # every version change here is a downgrade (unsafe), and the image tags wait for them: nothing to apply
+    (sglang_spec,) = upstream_pin("sglang", "sglang").specifier
+    assert Version(sglang_spec.version) < Version(arg(sdf, "SGLANG_VERSION").lstrip("v"))
+    nixl_sglang = sdf.read_text().splitlines()[line_of(sdf, "RUN python3 -m pip install nixl==") - 1].split("==")[1]
+    for extra, pin in (("sglang", nixl_sglang), ("vllm", arg(vdf, "NIXL_VERSION"))):
+        assert Version(newest_within("nixl", upstream_pin(extra, "nixl"))) < Version(pin)
+    dockerfiles = {p: p.read_bytes() for p in (sdf, vdf)}
+    result = run_aligner("fix", "--apply", cwd=repo)
+    assert result.returncode == 0 and "nothing to change" in result.stderr, result.stderr  # 0: nothing to change
+    assert {p: p.read_bytes() for p in dockerfiles} == dockerfiles
     _, after = check(run_aligner, repo)
     place = lambda findings: {(f["code"], f["path"], f["line"]) for f in findings}
     assert place(after) <= place(before)
@@ -171,17 +181,28 @@ def test_a_component_built_from_source_needs_no_wheel(repo, run_aligner):
     assert not [f for f in findings if f["code"] == "AL008" and "aibrix-kvcache" in f["message"]]
 
 
-def test_fix_of_a_branch_ref_writes_a_tag_that_exists(repo, run_aligner):
+def test_fix_of_a_branch_ref_writes_the_tag_of_a_published_release(repo, run_aligner):
+    """Whether a tag exists in github.com/vllm-project/aibrix cannot be known offline; what can: the ref
+    written is `v` and a final, unyanked aibrix-kvcache release of rules/snapshot/aibrix-kvcache.json,
+    the form in which vllm-project/aibrix tags its releases (v0.5.0; its pre-releases are spelled
+    v0.5.0-rc.1, not v0.5.0rc1, so a pre-release would not do)."""
     df = repo / SGLANG_DF
     df.write_text(df.read_text().replace("ARG AIBRIX_BRANCH=v0.5.0", "ARG AIBRIX_BRANCH=main"))
-    run_aligner("fix", "--apply", "--unsafe-fixes", cwd=repo)
-    assert arg(df, "AIBRIX_BRANCH").startswith("v")
+    result = run_aligner("fix", "--apply", "--unsafe-fixes", cwd=repo)
+    assert result.returncode == 1, result.stderr  # 1: changes applied
+    ref = arg(df, "AIBRIX_BRANCH")
+    assert ref.startswith("v"), ref
+    published = {r["version"]: r for r in releases("aibrix-kvcache")}
+    rel = published.get(ref[1:])
+    assert rel is not None, f"{ref}: no aibrix-kvcache release {ref[1:]} in the snapshot"
+    assert not rel["yanked"] and not Version(rel["version"]).is_prerelease, rel
 
 
 def test_fix_writes_no_pin_that_the_index_lacks(repo, run_aligner):
     df = repo / SGLANG_DF
     df.write_text(df.read_text().replace("pip install nixl==0.7.1\n", "pip install nixl==0.7.1 nixl-cu12==0.7.1\n"))
-    run_aligner("fix", "--apply", "--unsafe-fixes", cwd=repo)
+    result = run_aligner("fix", "--apply", "--unsafe-fixes", cwd=repo)
+    assert result.returncode == 1, result.stderr  # 1: changes applied (the downgrades of this example)
     line = df.read_text().splitlines()[line_of(df, "RUN python3 -m pip install nixl==") - 1]
     cu12 = line.split("nixl-cu12==")[1].split()[0]
     _, findings = check(run_aligner, repo)

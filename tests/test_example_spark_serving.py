@@ -1,4 +1,4 @@
-"""examples/spark-serving end to end, through the installed CLI.
+"""examples/spark-serving end to end, through this checkout's CLI.
 
 Every expected value is derived here from the example's own files and from
 rules/ (rules/gpus.toml, rules/cuda.toml, the release metadata in
@@ -205,9 +205,17 @@ def test_readme_shows_what_the_commands_print():
 
 # ---- gaps found while writing the example; each test says what should happen ----------------------
 
-def test_fix_of_a_branch_ref_writes_a_tag_that_exists(repo, run_aligner):
-    run_aligner("fix", "--apply", cwd=repo)
-    assert arg(repo / BASE, "VLLM_COMMIT") == "v" + arg(repo / BASE, "VLLM_VERSION")
+def test_fix_of_a_branch_ref_writes_the_tag_of_a_published_release(repo, run_aligner):
+    """Whether a tag exists in github.com/vllm-project/vllm cannot be known offline; what can: `main` is
+    replaced by `v` and the release the image stamps (VLLM_VERSION, as the example wrote it), a final,
+    unyanked vllm release of rules/snapshot/vllm.json, the form in which vLLM tags its releases."""
+    stamped = arg(EXAMPLE / BASE, "VLLM_VERSION")
+    assert arg(EXAMPLE / BASE, "VLLM_COMMIT") == "main"
+    result = run_aligner("fix", "--apply", cwd=repo)
+    assert result.returncode == 1, result.stderr  # 1: changes applied
+    assert arg(repo / BASE, "VLLM_COMMIT") == f"v{stamped}" and arg(repo / BASE, "VLLM_VERSION") == stamped
+    rel = release("vllm", stamped)  # exactly one such release in the snapshot
+    assert not rel["yanked"] and not Version(stamped).is_prerelease, rel
 
 
 def test_cuda_of_torch_is_not_read_from_an_x86_64_only_requirement(repo, run_aligner):

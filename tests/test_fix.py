@@ -56,6 +56,8 @@ def test_unsafe_fixes_wait_for_the_flag_and_hold_back_their_image(tmp_path, run_
     repo = copy("dynamo", tmp_path)
     before = json.loads(run_aligner("check", "--no-cache", "--format", "json", cwd=repo).stdout)["findings"]
     result = run_aligner("fix", "--apply", cwd=repo)
+    # every change of this repo is unsafe or held back with one: 0, nothing to change without the flag
+    assert result.returncode == 0 and "nothing to change" in result.stderr, result.stderr
     assert "unsafe, not applied: a downgrade" in result.stderr and "1.1.0rc5 is a pre-release" in result.stderr
     vllm = (repo / "container" / "Dockerfile.dynamo-vllm").read_text()
     assert 'ARG VLLM_REF="v0.11.0"' in vllm  # the downgrade waits for --unsafe-fixes
@@ -201,11 +203,14 @@ def test_one_dockerfile_in_two_images_that_disagree_is_left_alone(tmp_path, run_
                                        '[images.a]\ndockerfile = "Dockerfile.vllm"\nextra = "old"\n'
                                        '[images.b]\ndockerfile = "Dockerfile.vllm"\nextra = "new"\n')
     before = (repo / "Dockerfile.vllm").read_bytes()
+    assert b"nixl==0.6.0" in before
     result = run_aligner("fix", "--apply", cwd=repo)
-    assert "one Dockerfile cannot hold both" in result.stderr
-    assert b"nixl==0.6.0" in (repo / "Dockerfile.vllm").read_bytes()
-    run_aligner("fix", "--apply", cwd=repo)
-    assert b"nixl==0.6.0" in (repo / "Dockerfile.vllm").read_bytes() and before
+    assert result.returncode == 0, result.stderr  # 0: nothing to change
+    assert "one Dockerfile cannot hold both" in result.stderr and "nothing to change" in result.stderr
+    assert (repo / "Dockerfile.vllm").read_bytes() == before  # left alone: not a byte changed
+    again = run_aligner("fix", "--apply", cwd=repo)
+    assert again.returncode == 0 and "one Dockerfile cannot hold both" in again.stderr, again.stderr
+    assert (repo / "Dockerfile.vllm").read_bytes() == before
 
 
 def test_a_moved_tag_drops_its_digest_and_says_so(tmp_path, run_aligner):
@@ -215,6 +220,7 @@ def test_a_moved_tag_drops_its_digest_and_says_so(tmp_path, run_aligner):
     (tmp_path / "aligner.toml").write_text('upstream = "upstream.toml"\nplatforms = ["linux/amd64"]\n'
                                            '[images.a]\ndockerfile = "Dockerfile"\nextra = "v"\n')
     result = run_aligner("fix", "--apply", "--unsafe-fixes", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr  # 1: changes applied
     assert "dropped the digest of the old tag" in result.stderr
     assert (tmp_path / "Dockerfile").read_text() == "ARG VLLM_TAG=v0.10.2\nFROM vllm/vllm-openai:${VLLM_TAG}\n"
 

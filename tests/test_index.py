@@ -2,7 +2,7 @@
 
 import json
 import socket
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -142,20 +142,57 @@ def test_corrupt_cache_entry_is_discarded_and_refetched(index, tmp_path):
         json.loads(path.read_text())
 
 
+class Together:
+    """A server hold that lets no request through until `n` of them are open at the same moment.
+
+    Requests wait (each in its own handler thread) until the n-th arrives, which releases them all;
+    from then on nobody waits. A client that never has n requests open together cannot open the gate:
+    the first request gives up after `timeout` seconds, the gate is marked `gave_up` and stays shut
+    (later requests pass without waiting, so the test fails fast on `reached`, not on a hang)."""
+
+    def __init__(self, n: int, timeout: float):
+        self.n, self.timeout = n, timeout
+        self.waiting = 0
+        self.most_waiting = 0
+        self.reached = False
+        self.gave_up = False
+        self.cond = threading.Condition()
+
+    def __call__(self, path: str) -> None:
+        if not path.endswith(".metadata"):
+            return
+        with self.cond:
+            if self.reached or self.gave_up:
+                return
+            self.waiting += 1
+            self.most_waiting = max(self.most_waiting, self.waiting)
+            if self.waiting >= self.n:
+                self.reached = True
+                self.cond.notify_all()
+            elif not self.cond.wait_for(lambda: self.reached or self.gave_up, timeout=self.timeout):
+                self.gave_up = True
+                self.cond.notify_all()
+            self.waiting -= 1
+
+
 def test_concurrency_is_bounded_and_parallel(tmp_path):
     with Index() as idx:
         for n in range(12):
             name = f"vllm-0.{n}.0-py3-none-any.whl"
             idx.add_file("vllm", name, b"w", VLLM_META.replace("0.10.2", f"0.{n}.0"))
-            idx.delay[f"/files/{name}.metadata"] = 0.3
-        c = client(idx, tmp_path, workers=4)
+            idx.delay[f"/files/{name}.metadata"] = 0.3  # each stays open a while: a 5th worker would overlap
+        gate = Together(4, timeout=10)
+        idx.hold = gate
+        # the read timeout outlasts the gate's, so no client retry muddles what the gate saw
+        c = client(idx, tmp_path, workers=4, timeout=(2.0, 30.0))
         project = c.project("vllm")
-        start = time.monotonic()
         found = c.releases(project, project.versions())
-        elapsed = time.monotonic() - start
         assert len(found) == 12
-        assert idx.max_in_flight <= 4
-        assert elapsed < 12 * 0.3 * 0.6  # well under sequential time
+        # parallel: 4 metadata requests were open at once (nothing passed the gate before that)
+        assert gate.reached, "the client never had 4 metadata requests open together"
+        assert gate.most_waiting == 4
+        assert idx.max_in_flight == 4  # bounded: never a 5th
+        assert all(idx.hits[f"/files/vllm-0.{n}.0-py3-none-any.whl.metadata"] == 1 for n in range(12))
 
 
 def test_offline_never_opens_a_socket(index, tmp_path, monkeypatch):

@@ -5,18 +5,22 @@ and the exit status is 130. verify's docker builds are stopped with it."""
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from tests import processes
 from tests.repos import copy_repo
 
 
 def interrupted(repo, tmp_path, call, *argv):
+    """(exit status, stderr) of the command, sent SIGINT while its first os.<call> is held by the hook."""
     marker = tmp_path / f"stalled-in-{call}"
-    proc = processes.start(*argv, cwd=repo, extra={"ALIGNER_TEST_STALL": f"{call}:{marker}"})
-    processes.wait_for(marker)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    return proc.returncode, err
+    proc = processes.Watched(processes.start(*argv, cwd=repo, extra={"ALIGNER_TEST_STALL": f"{call}:{marker}"}))
+    processes.wait_for(marker, proc=proc.proc)  # the hook: the process is inside its first os.<call>, held
+    assert proc.proc.poll() is None
+    proc.proc.send_signal(signal.SIGINT)
+    Path(f"{marker}.release").touch()  # only now may the call go on: the signal came while it was held
+    code, out, err = proc.finish(timeout=60)
+    return code, err
 
 
 def test_fix_apply_interrupted_while_writing_leaves_every_file_old(tmp_path):
@@ -75,15 +79,19 @@ def test_verify_interrupted_mid_build_stops_the_build_and_removes_its_temporarie
     assert processes.run("lock", cwd=repo).returncode == 0
     temp = tmp_path / "tmp"
     temp.mkdir()
-    proc = processes.start("verify", "--build", "--no-cache", cwd=repo, extra={"TMPDIR": str(temp)})
+    watched = processes.Watched(processes.start("verify", "--build", "--no-cache", cwd=repo,
+                                                extra={"TMPDIR": str(temp)}))
+    proc = watched.proc
     stop = time.monotonic() + 120
-    while not _running("aligner-verify/slowpoke"):  # the docker CLI building our tag
-        assert proc.poll() is None and time.monotonic() < stop, proc.stderr.read() if proc.poll() else "no build"
+    # inside the build: the docker CLI is building our tag and the RUN step's `sleep 300` is running
+    while not (_running("aligner-verify/slowpoke") and _running("aligner-interrupt-test")):
+        assert proc.poll() is None, f"verify ended before its build step ran: {''.join(watched.err)}"
+        assert time.monotonic() < stop, f"the build step never ran in 120 s: {''.join(watched.err)}"
         time.sleep(0.2)
-    time.sleep(3)  # inside the build
+    assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    code, out, err = watched.finish(timeout=60)
+    assert code == 130, err
     assert "Traceback" not in err
     assert not _running("aligner-verify/slowpoke"), "the docker CLI outlived aligner"
     stop = time.monotonic() + 30

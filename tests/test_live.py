@@ -10,7 +10,7 @@ from aligner.index import IndexClient
 from aligner.snapshot import Snapshot, build_project, default_dir
 from tests.test_snapshot import pins_of, recorded
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.network]
 
 
 def test_real_vllm_release_requires_the_flashinfer_its_metadata_says(tmp_path):

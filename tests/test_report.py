@@ -1,4 +1,4 @@
-"""`aligner report`: the version matrix of the locked images, through the installed CLI.
+"""`aligner report`: the version matrix of the locked images, through this checkout's CLI.
 
 The fixture repo (tests/fixtures/repos/report) has four images; the expected
 values come from its own files and from rules/, read here with tomllib and
@@ -22,7 +22,7 @@ import subprocess
 import pytest
 from packaging.version import Version
 
-from tests.conftest import ROOT, aligner_exe
+from tests.conftest import ROOT, aligner_cmd, aligner_env
 from tests.repos import copy_repo
 
 try:
@@ -39,8 +39,8 @@ def toml(path):
 
 
 def run(*args, cwd):
-    env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
-    return subprocess.run([aligner_exe(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+    env = aligner_env(COLUMNS="200", NO_COLOR="1")
+    return subprocess.run([*aligner_cmd(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.fixture(scope="module")

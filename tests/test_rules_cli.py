@@ -1,14 +1,30 @@
 """`aligner rules`: what a user sees, offline, from the snapshot and rules/."""
 
+import json
+import re
 from pathlib import Path
 
-from aligner.rulesview import related
 from aligner.components import catalog
-from aligner.snapshot import Snapshot
 from tests.pep691_server import Index
 
 RECORDED = Path(__file__).parent / "fixtures" / "index"
+SNAPSHOT = Path(__file__).parent.parent / "rules" / "snapshot"
 DEAD_PROXY = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+
+
+def _pins_in(requires_dist, name):
+    """The version clause(s) of `name` in a snapshot release's Requires-Dist lines, written out from the
+    file's text: [(specifier, extra or None)], e.g. [("==0.3.0", "flashinfer")] for
+    'flashinfer-python==0.3.0; extra == "flashinfer"'."""
+    out = []
+    for line in requires_dist:
+        m = re.fullmatch(r'([A-Za-z0-9._-]+)\s*([^;]*?)\s*(?:;\s*(.*))?', line)
+        if m[1].lower() != name:
+            continue
+        extra = re.fullmatch(r'extra == "([^"]+)"', m[3]) if m[3] else None
+        assert m[3] is None or extra, f"a marker this test does not model: {line}"
+        out.append((m[2], extra[1] if extra else None))
+    return out
 
 
 def test_show_vllm_lists_releases_with_torch_and_flashinfer_offline(run_aligner, monkeypatch):
@@ -16,22 +32,50 @@ def test_show_vllm_lists_releases_with_torch_and_flashinfer_offline(run_aligner,
         monkeypatch.setenv(k, v)
     result = run_aligner("rules", "show", "vllm", "--all")
     assert result.returncode == 0, result.stderr
-    snap = Snapshot.load()
+    # the expected rows come from the snapshot file itself, read here with json, not through aligner
+    snapshot = json.loads((SNAPSHOT / "vllm.json").read_text())
     lines = result.stdout.splitlines()
-    for rel in snap.releases("vllm"):
-        row = next((l for l in lines if l.split("│")[0].strip().split(" ")[0] == rel.version), None)
-        assert row is not None, rel.version
-        want = related(rel, catalog(), "vllm")
-        if "torch" in want:
-            assert want["torch"].split(";")[0].split(" ")[0] in row
+    (header,) = [l for l in lines if "┃" in l]
+    columns = [c.strip() for c in header.split("┃")]
+    assert columns[:2] == ["version", "requires-python"] and columns[-1] == "wheels", columns
+    for stack in ("torch", "flashinfer-python"):
+        assert stack in columns, columns
+    rows = {}
+    for line in lines:
+        if "│" in line:
+            cells = [c.strip() for c in line.split("│")]
+            rows[cells[0]] = dict(zip(columns, cells))
+    releases = snapshot["releases"]
+    assert len(rows) == len(releases)
+    for rel in releases:
+        label = rel["version"] + (" (yanked)" if rel["yanked"] else "")
+        row = rows.get(label)
+        assert row is not None, f"vllm {label} is not listed"
+        assert row["requires-python"] == (rel["requires-python"] or ""), label
+        assert row["wheels"] == (", ".join(p.split("/")[1] for p in rel["platforms"]) or "sdist"), label
+        for stack in columns[2:-1]:
+            pins = _pins_in(rel["requires-dist"], stack)
+            if not pins:
+                assert row[stack] == "-", (label, stack, row[stack])
+                continue
+            (spec, extra), = pins  # one clause per release in this file
+            # a pin under an extra may carry it, as ` [flashinfer]`; its version clause is written out as-is
+            assert row[stack] in ({spec, f"{spec} [{extra}]"} if extra else {spec}), (label, stack, row[stack])
+    # spot checks, copied by hand from rules/snapshot/vllm.json
+    assert rows["0.10.2"]["torch"] == "==2.8.0" and rows["0.10.2"]["flashinfer-python"].startswith("==0.3.0")
+    assert rows["0.10.0"]["torch"] == "==2.7.1" and rows["0.10.0"]["flashinfer-python"] == "-"
+    assert rows["0.19.0"]["flashinfer-cubin"] == "==0.6.6" and rows["0.19.0"]["wheels"] == "amd64, arm64"
+    assert rows["0.8.0"]["requires-python"] == ">=3.9" and rows["0.8.0"]["wheels"] == "amd64"
 
 
 def test_show_one_release_prints_its_requirements(run_aligner):
     result = run_aligner("rules", "show", "vllm==0.10.2")
     assert result.returncode == 0
-    rel = Snapshot.load().release("vllm", "0.10.2")
-    for line in rel.requires_dist:
+    (rel,) = [r for r in json.loads((SNAPSHOT / "vllm.json").read_text())["releases"] if r["version"] == "0.10.2"]
+    assert rel["requires-dist"] and rel["platforms"] == ["linux/amd64", "linux/arm64"]
+    for line in rel["requires-dist"]:
         assert line in result.stdout
+    assert 'flashinfer-python==0.3.0; extra == "flashinfer"' in result.stdout  # written out from vllm.json
     assert "linux/arm64" in result.stdout
 
 

@@ -1,7 +1,8 @@
 """`aligner verify --build` against a real Docker engine (tests/setup-machine.sh starts one and
 makes the local base image). Never skipped: without an engine these tests fail, and say why.
 
-The fixture repo tests/fixtures/repos/verify pins small real packages through ARGs. What the
+The fixture repo tests/fixtures/repos/verify pins small real packages through ARGs; the tests that build
+install them from the real package index inside the image (marked `network`). What the
 images really hold is read independently of aligner: the base image's Python by running it,
 the pins by reading the Dockerfiles' text.
 """
@@ -19,6 +20,9 @@ from tests import processes
 from tests.repos import copy_repo
 
 BASE = "aligner-test-base:bookworm"
+# the builds pip install the fixture's small packages (packaging, tomli) inside the image, from the real
+# package index the base image's pip is configured for
+NETWORK = pytest.mark.network
 
 
 def docker(*args, **kw):
@@ -87,6 +91,7 @@ def locked_repo(engine, tmp_path_factory):
     return repo
 
 
+@NETWORK
 def test_a_correct_lock_verifies_with_one_container_start_per_image(locked_repo):
     py = base_python()
     time.sleep(1)  # docker events counts whole seconds: keep that container out of the window
@@ -117,6 +122,7 @@ def test_a_correct_lock_verifies_with_one_container_start_per_image(locked_repo)
     assert sorted(p.name for p in (locked_repo / "logs").iterdir()) == ["stack-amd64.log", "tools-amd64.log"]
 
 
+@NETWORK
 def test_no_ca_bundle_or_proxy_ends_up_in_a_layer(locked_repo):
     out, data = verify(locked_repo, "--images", "tools")
     assert out.returncode == 0, out.stderr
@@ -128,6 +134,7 @@ def test_no_ca_bundle_or_proxy_ends_up_in_a_layer(locked_repo):
     assert files.stdout.strip() == "0"  # ... and is not in the image
 
 
+@NETWORK
 def test_a_wrong_lock_fails_naming_the_component_and_both_versions(locked_repo, tmp_path):
     repo = clone(locked_repo, tmp_path)
     lock = repo / "lock" / "aligner.lock"
@@ -148,6 +155,7 @@ def test_a_wrong_lock_fails_naming_the_component_and_both_versions(locked_repo, 
     assert tools["ok"] is True  # the other image is unaffected
 
 
+@NETWORK
 def test_a_failed_build_shows_its_log_tail_and_the_others_still_finish(locked_repo, tmp_path):
     repo = clone(locked_repo, tmp_path)
     set_pin(repo / "lock" / "aligner.lock", "tools", "packaging", "0.0.1")  # no such release
@@ -182,6 +190,7 @@ def test_no_engine_is_a_clear_error_naming_docker_host(locked_repo):
     assert out.returncode == 2 and "no-such-docker-cli" in out.stderr
 
 
+@NETWORK
 def test_the_bake_builder_needs_buildx(locked_repo, tmp_path):
     repo = clone(locked_repo, tmp_path)
     has_buildx = docker("buildx", "version").returncode == 0

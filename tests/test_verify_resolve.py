@@ -2,7 +2,6 @@
 together. Versions come from the snapshot (real index metadata), never typed in."""
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -12,14 +11,14 @@ import pytest
 from packaging.version import Version
 
 from aligner.snapshot import Snapshot
-from tests.conftest import ROOT, aligner_exe
+from tests.conftest import ROOT, aligner_cmd, aligner_env
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.network]  # uv reads the real index
 
 
 def aligner(*args, cwd):
-    env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
-    return subprocess.run([aligner_exe(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
+    env = aligner_env(COLUMNS="200", NO_COLOR="1")
+    return subprocess.run([*aligner_cmd(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
 
 
 def test_this_repos_lock_resolves_for_both_platforms(tmp_path):

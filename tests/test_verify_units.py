@@ -18,7 +18,7 @@ from aligner.components import builtin
 from aligner.config import load
 from aligner.errors import InputError
 from aligner.snapshot import Snapshot
-from tests.conftest import ROOT
+from tests.conftest import ROOT, aligner_cmd, aligner_env
 
 CAT = builtin()
 
@@ -144,7 +144,8 @@ def test_bake_print_is_a_valid_bake_file_for_this_repos_images():
     """Checked against the bake file reference (docs.docker.com/build/bake/reference/): a group of
     targets; each target a context, a Dockerfile, platforms, string args and tags; named contexts
     that point at other targets. Each arg is an ARG its Dockerfile declares."""
-    out = subprocess.run(["aligner", "bake", "--print"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([*aligner_cmd(), "bake", "--print"], cwd=ROOT, capture_output=True, text=True,
+                         env=aligner_env(), timeout=120)
     assert out.returncode == 0, out.stderr
     bake = json.loads(out.stdout)
     assert set(bake) == {"group", "target"}

@@ -2,13 +2,22 @@
 included), to put faults into a real process from outside it, without a test hook in aligner itself.
 
 ALIGNER_TEST_NO_SOCKETS=FILE   creating an internet socket or resolving a name appends a line to FILE and fails
-ALIGNER_TEST_STALL=CALL:FILE   the first call of os.fsync or os.replace (CALL) creates FILE, then sleeps 5 s:
-                               the moment for a test to send SIGINT
+ALIGNER_TEST_STALL=CALL:FILE   the first call of os.fsync or os.replace (CALL) creates FILE, then holds the
+                               call until FILE.release exists (at most 120 s): the moment for a test to send
+                               SIGINT, and only then to create FILE.release, so that the signal surely comes
+                               while the call is held
+
+Always: `aligner.rules` is this checkout's rules/ folder (tests/hooks/checkout_rules.py), so that
+`python3 -m aligner` with the checkout on PYTHONPATH runs this checkout's code with this checkout's rules.
 """
 
 import os
 import socket
 import time
+
+import checkout_rules
+
+checkout_rules.install()
 
 _log = os.environ.get("ALIGNER_TEST_NO_SOCKETS")
 if _log:
@@ -37,7 +46,9 @@ if _stall:
     def _stalled(*args, **kwargs):
         if not os.path.exists(_marker):
             open(_marker, "w").close()
-            time.sleep(5)
+            stop = time.monotonic() + 120
+            while not os.path.exists(_marker + ".release") and time.monotonic() < stop:
+                time.sleep(0.02)  # a SIGINT that is not held raises KeyboardInterrupt here
         return _real(*args, **kwargs)
 
     setattr(os, _call, _stalled)
