@@ -8,7 +8,8 @@ import os
 import sys
 from typing import List, Optional
 
-from aligner import __version__, status
+from aligner import __version__
+from aligner.base import status
 from aligner.commands import COMMANDS
 
 DESCRIPTION = """\
@@ -49,8 +50,8 @@ def parser(argv: List[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from aligner import components, fetch
-    from aligner.errors import AlignerError
+    from aligner.know import components, fetch
+    from aligner.base.errors import AlignerError
 
     argv = sys.argv[1:] if argv is None else argv
     components.use(None)  # a config read by an earlier in-process call must not leak into this one
@@ -70,6 +71,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except OSError as exc:  # an output path that cannot be written, a disk that is full
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return status.ERROR
-    except KeyboardInterrupt:  # every write was whole or not begun (aligner.atomic); say so plainly
+    except KeyboardInterrupt:  # every write was whole or not begun (aligner.base.atomic); say so plainly
         print("interrupted: no file was left half-written", file=sys.stderr)
         return status.INTERRUPTED

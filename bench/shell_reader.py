@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Two ways to read the shell of RUN lines, side by side on the real-world suite: aligner's own
-lexer (aligner/dockerfile/words.py) and tree-sitter-bash, a full bash grammar with byte offsets.
+lexer (aligner/read/dockerfile/words.py) and tree-sitter-bash, a full bash grammar with byte offsets.
 
 For every shell-form RUN (and every RUN heredoc) of tests/realworld/cases, both list the install
 commands they see (pip, pip3, uv pip, python -m pip, git); the script counts them, lists where the two
@@ -24,10 +24,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aligner.discover import is_dockerfile  # noqa: E402
-from aligner.dockerfile.lexer import lex  # noqa: E402
-from aligner.dockerfile.traced import Piece, Traced  # noqa: E402
-from aligner.dockerfile.words import WordError, shell_program  # noqa: E402
+from aligner.read.discover import is_dockerfile  # noqa: E402
+from aligner.read.dockerfile.lexer import lex  # noqa: E402
+from aligner.read.dockerfile.traced import Piece, Traced  # noqa: E402
+from aligner.read.dockerfile.words import WordError, shell_program  # noqa: E402
 
 INSTALLERS = ("pip", "pip3", "uv", "git", "python", "python3")
 SHELLS = ("sh", "bash", "/bin/sh", "/bin/bash")

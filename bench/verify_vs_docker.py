@@ -52,8 +52,9 @@ def repo(tmp: Path) -> Path:
 
 def peer(root: Path, secrets) -> float:
     """Plain docker: the same builds in sequence, then one `docker run` per image."""
-    from aligner import config, lock
-    from aligner.verify import builds, docker, plan
+    from aligner.read import config
+    from aligner.decide import lock
+    from aligner.act.verify import builds, docker, plan
 
     cfg = config.load(root / "aligner.toml")
     engine = docker.find()
@@ -83,8 +84,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    from aligner import indexurl
-    from aligner.verify import builds
+    from aligner.know import indexurl
+    from aligner.act.verify import builds
 
     sources = builds.host_secrets(pip_cert=indexurl.cert())
     secrets = [f"id=ca,src={sources['ca'][5:]}"] if "ca" in sources else []

@@ -37,9 +37,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from aligner.dockerfile import read
-from aligner.errors import InputError
-from aligner.rewrite import RewriteError, render, rewrite
+from aligner.read.dockerfile import read
+from aligner.base.errors import InputError
+from aligner.read.rewrite import RewriteError, render, rewrite
 from tests.dockerfile_gen import ARG_NAMES, dockerfiles, versions
 
 PATH = "Dockerfile"

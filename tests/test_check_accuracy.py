@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aligner.check.engine import Settings, run
-from aligner.config import Config
+from aligner.decide.check.engine import Settings, run
+from aligner.read.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "rules" / "snapshot"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aligner.check.model import docs
+from aligner.decide.check.model import docs
 
 CASES = Path(__file__).parent / "fixtures" / "check"
 CODES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
@@ -17,16 +17,27 @@ FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
 def test_every_rule_has_a_fixture_and_a_page():
     assert CODES == sorted(docs())
     for code, page in docs().items():
-        assert all(page.get(k) for k in ("name", "severity", "summary", "why", "bad", "good", "fix", "not-flagged")), code
+        assert all(page.get(k) for k in ("name", "severity", "summary", "why", "bad", "good", "fix", "not-flagged", "finds")), code
 
 
 def test_pages_registered_rules_and_fixtures_are_the_same_codes():
     """Both ways: no page without a rule and a fixture, no rule without a page and a fixture."""
-    from aligner.check.rules import AFTER_SUPPRESSION, RULES
+    from aligner.decide.check.rules import AFTER_SUPPRESSION, RULES
 
     registered = sorted({*RULES, *AFTER_SUPPRESSION})
     assert registered == sorted(docs()), "a rule with no page in rules/codes.toml, or a page with no rule"
     assert registered == CODES, "a rule with no tests/fixtures/check/CODE, or a fixture with no rule"
+
+
+def test_the_readme_rule_table_is_made_from_the_pages():
+    from aligner.know.codes import pages
+    from tests.readme_rules import current
+
+    rows = current().splitlines()[2:]
+    assert [r.split(" | ")[0].lstrip("| ") for r in rows] == sorted(pages()), "one README row per page, in order"
+    for row in rows:  # each row says what its page says, written out here from the TOML
+        code, name, finds = row.strip("| ").split(" | ", 2)
+        assert (name, finds) == (pages()[code]["name"], pages()[code]["finds"]), code
 
 
 def prepared(tmp_path, code, kind, run_aligner):

@@ -25,7 +25,7 @@ def test_fix_apply_in_three_processes_at_once(tmp_path):
 
 
 def test_a_second_writer_waits_for_the_first(tmp_path):
-    from aligner.repolock import held
+    from aligner.act.repolock import held
 
     repo = copy_repo("dynamo", tmp_path)
     before = processes.files(repo)
@@ -42,7 +42,7 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
 
 
 def test_lock_takes_its_turn_too(tmp_path):
-    from aligner.repolock import held
+    from aligner.act.repolock import held
 
     repo = copy_repo("dynamo", tmp_path)
     with held(repo):

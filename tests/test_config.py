@@ -2,8 +2,8 @@
 
 import pytest
 
-from aligner import config
-from aligner.errors import InputError
+from aligner.read import config
+from aligner.base.errors import InputError
 
 
 def write(tmp_path, text, name="aligner.toml"):

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from aligner.dockerfile import read, read_file
-from aligner.errors import InputError
+from aligner.read.dockerfile import read, read_file
+from aligner.base.errors import InputError
 
 BAD = [
     ("binary", b"FROM python:3.12\nRUN echo \x00\x01\x02\n", 2, "binary file"),
@@ -105,7 +105,7 @@ def test_unwritable_output_is_a_clean_error(tmp_path, run_aligner):
 
 
 def test_missing_extra_of_an_extra_is_an_error(tmp_path):
-    from aligner import upstream
+    from aligner.read import upstream
 
     p = tmp_path / "pyproject.toml"
     p.write_text('[project]\nname = "ai-dynamo"\n[project.optional-dependencies]\nvllm = ["vllm==0.10.2"]\n'

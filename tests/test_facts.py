@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from aligner import facts
-from aligner.facts import FactsError, load_file
-from aligner.versions import normalise
+from aligner.know import facts
+from aligner.know.facts import FactsError, load_file
+from aligner.know.versions import normalise
 
 
 def test_every_row_names_a_source_document():
@@ -60,8 +60,8 @@ def test_gpu_and_cuda_tables_say_what_the_issues_rely_on():
 
 def test_the_os_of_a_base_image_tag_and_its_glibc():
     """Every rules/os.toml row is found from the tag forms images use; the expected glibc is the row's own."""
-    from aligner import _toml
-    from aligner.facts import os_of
+    from aligner.base import _toml
+    from aligner.know.facts import os_of
 
     rows = _toml.loads((Path(__file__).resolve().parent.parent / "rules" / "os.toml").read_text())["os"]
     for row in rows:

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.repos import copy_repo
-from aligner.components import catalog
-from aligner.dockerfile import read
-from aligner.errors import InputError
-from aligner.fix import FilePlan, Plan, add_edits, apply, finish
+from aligner.know.components import catalog
+from aligner.read.dockerfile import read
+from aligner.base.errors import InputError
+from aligner.decide.fix import FilePlan, Plan, add_edits, apply, finish
 from tests.dockerfile_gen import dockerfiles
 from tests.test_lock import expected
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from aligner._toml import loads
-from aligner.discover import is_dockerfile
-from aligner.dockerfile import read
+from aligner.base._toml import loads
+from aligner.read.discover import is_dockerfile
+from aligner.read.dockerfile import read
 
 CASES = Path(__file__).parent / "fixtures" / "dockerfiles"
 FIELDS = ("component", "kind", "name", "value", "version", "form", "line", "column", "stage",

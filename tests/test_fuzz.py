@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aligner.components import catalog
-from aligner.dockerfile import read
-from aligner.errors import InputError
-from aligner.fix import FilePlan, add_edits, finish
-from aligner.rewrite import RewriteError, rewrite
+from aligner.know.components import catalog
+from aligner.read.dockerfile import read
+from aligner.base.errors import InputError
+from aligner.decide.fix import FilePlan, add_edits, finish
+from aligner.read.rewrite import RewriteError, rewrite
 from tests import fuzz
 
 EXAMPLES = int(os.environ.get("ALIGNER_FUZZ_EXAMPLES", "300"))

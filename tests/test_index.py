@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from aligner import indexurl
-from aligner.httpcache import HttpCache
-from aligner.index import IndexClient, IndexFetchError, parse_project_page
+from aligner.know import indexurl
+from aligner.know.httpcache import HttpCache
+from aligner.know.index import IndexClient, IndexFetchError, parse_project_page
 from tests.pep691_server import Index, make_wheel
 
 RECORDED = Path(__file__).parent / "fixtures" / "index"
@@ -241,7 +241,7 @@ def test_two_processes_filling_one_cache(index, tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; from aligner.index import IndexClient; from aligner.httpcache import HttpCache; "
+    code = ("import sys; from aligner.know.index import IndexClient; from aligner.know.httpcache import HttpCache; "
             "from packaging.version import Version; c = IndexClient(sys.argv[1], cache=HttpCache(sys.argv[2]), max_age=0); "
             "[c.release(c.project('vllm'), Version('0.10.2')) for _ in range(20)]")
     procs = [subprocess.Popen([sys.executable, "-c", code, index.url, str(tmp_path / "cache")]) for _ in range(2)]

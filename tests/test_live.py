@@ -5,9 +5,9 @@ import json
 import pytest
 from packaging.version import Version
 
-from aligner.httpcache import HttpCache
-from aligner.index import IndexClient
-from aligner.snapshot import Snapshot, build_project, default_dir
+from aligner.know.httpcache import HttpCache
+from aligner.know.index import IndexClient
+from aligner.know.snapshot import Snapshot, build_project, default_dir
 from tests.test_snapshot import pins_of, recorded
 
 pytestmark = [pytest.mark.live, pytest.mark.network]

@@ -14,8 +14,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from tests.repos import copy_repo
-from aligner import _toml
-from aligner.snapshot import Snapshot
+from aligner.base import _toml
+from aligner.know.snapshot import Snapshot
 
 REPO = Path(__file__).parent / "fixtures" / "repos" / "dynamo"
 
@@ -162,7 +162,7 @@ def test_a_release_without_an_arm64_wheel_cannot_be_locked_for_arm64(repo, run_a
 
 
 def test_ngc_bundled_torch_against_the_engine_pin(tmp_path, run_aligner):
-    from aligner import facts
+    from aligner.know import facts
 
     row = next(r for r in facts.table("ngc.pytorch") if r.get("torch"))
     snap = Snapshot.load()

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from aligner import fetch
+from aligner.know import fetch
 from tests.pep691_server import Index
 
 PATH = "/up/pyproject.toml"
@@ -61,7 +61,7 @@ def test_an_https_url_redirected_to_http_is_refused_before_the_request():
 
 
 def test_a_body_over_the_cap_is_refused(served, run_aligner):
-    from aligner.upstream import MAX_BYTES
+    from aligner.read.upstream import MAX_BYTES
 
     repo, server, url = served
     server.blobs[PATH] = b"# padding\n" * (MAX_BYTES // 10 + 1)

@@ -17,7 +17,7 @@ import pytest
 from dockerfile_parse import DockerfileParser
 from hypothesis import assume, given, settings
 
-from aligner.dockerfile.lexer import lex
+from aligner.read.dockerfile.lexer import lex
 from tests.dockerfile_gen import dockerfiles
 
 CASES = Path(__file__).parent / "fixtures" / "dockerfiles"

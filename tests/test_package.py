@@ -26,7 +26,7 @@ def test_wheel_ships_rules_and_loads_them_from_elsewhere(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "Dockerfile").write_text("FROM nvidia/cuda:12.8.1-devel-ubuntu24.04\n")
-    code = ("import aligner.rules; from aligner.dockerfile import read_file; "
+    code = ("import aligner.rules; from aligner.read.dockerfile import read_file; "
             "print(aligner.rules.__file__); print(read_file('Dockerfile').pins[0].version)")
     out = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path / 'site')!r}); {code}"],

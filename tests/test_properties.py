@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aligner.dockerfile import read
-from aligner.rewrite import rewrite
+from aligner.read.dockerfile import read
+from aligner.read.rewrite import rewrite
 from tests.dockerfile_gen import dockerfiles
 from tests.fuzz import choose_values
 

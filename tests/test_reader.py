@@ -2,7 +2,7 @@
 
 import pytest
 
-from aligner.dockerfile import read
+from aligner.read.dockerfile import read
 
 
 def pins(text, **match):

@@ -5,7 +5,7 @@ Dockerfile.multi hands work to `bash -c`)."""
 
 import pytest
 
-from aligner.dockerfile import read
+from aligner.read.dockerfile import read
 
 
 def pins(text, **match):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aligner._toml import loads
+from aligner.base._toml import loads
 
 CASES = Path(__file__).parent / "realworld" / "cases"
 SCENARIOS = sorted(p for p in CASES.glob("dynamo-scenario-*") if (p / "aligner.toml").exists())
@@ -54,7 +54,7 @@ def test_no_cuda_value_is_rewritten_at_another_precision(locked, run_aligner):
 
 def _pinned_versions(repo: Path, image: dict) -> set:
     """Components a Dockerfile of the image pins at a version, read with the reader."""
-    from aligner.dockerfile import read_file
+    from aligner.read.dockerfile import read_file
 
     return {p.component for f in image["dockerfiles"] for p in read_file(str(repo / f)).pins
             if p.form == "version"}

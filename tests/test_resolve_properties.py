@@ -5,9 +5,9 @@ from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from aligner.components import catalog
-from aligner.resolve import Conflict, Constraint, Current, Problem, Provider, resolve
-from aligner.snapshot import Snapshot
+from aligner.know.components import catalog
+from aligner.decide.resolve import Conflict, Constraint, Current, Problem, Provider, resolve
+from aligner.know.snapshot import Snapshot
 
 SNAP = Snapshot.load()
 CAT = catalog()

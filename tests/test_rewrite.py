@@ -2,8 +2,8 @@
 
 import pytest
 
-from aligner.dockerfile import read
-from aligner.rewrite import RewriteError, render, rewrite
+from aligner.read.dockerfile import read
+from aligner.read.rewrite import RewriteError, render, rewrite
 
 
 def pins_of(data):

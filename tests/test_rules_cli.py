@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from aligner.components import catalog
+from aligner.know.components import catalog
 from tests.pep691_server import Index
 
 RECORDED = Path(__file__).parent / "fixtures" / "index"

@@ -7,10 +7,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from aligner.components import catalog
-from aligner.httpcache import HttpCache
-from aligner.index import IndexClient, parse_metadata
-from aligner.snapshot import Snapshot, build_project, default_dir, dumps
+from aligner.know.components import catalog
+from aligner.know.httpcache import HttpCache
+from aligner.know.index import IndexClient, parse_metadata
+from aligner.know.snapshot import Snapshot, build_project, default_dir, dumps
 from tests.pep691_server import Index
 
 RECORDED = Path(__file__).parent / "fixtures" / "index"

@@ -5,8 +5,8 @@ import json
 
 from packaging.requirements import Requirement
 
-from aligner.snapshot import default_dir
-from aligner.versions import runtime_cuda, runtime_major
+from aligner.know.snapshot import default_dir
+from aligner.know.versions import runtime_cuda, runtime_major
 
 
 def snapshot_toolkit(version):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aligner import upstream
-from aligner.errors import InputError
+from aligner.read import upstream
+from aligner.base.errors import InputError
 
 DYNAMO = Path(__file__).parent / "fixtures" / "repos" / "dynamo" / "upstream" / "pyproject.toml"
 
@@ -104,7 +104,7 @@ def test_url_faults(server, path, message):
 def snapshot_release(project, version=None):
     import json
 
-    from aligner.snapshot import default_dir
+    from aligner.know.snapshot import default_dir
     from packaging.version import Version
 
     releases = json.loads((default_dir() / f"{project}.json").read_text())["releases"]
@@ -136,7 +136,7 @@ def test_a_release_missing_from_the_snapshot_is_a_clear_error():
 
 
 def test_this_repo_follows_the_newest_dynamo_release_with_one_image_per_extra():
-    from aligner import config
+    from aligner.read import config
 
     cfg = config.load(Path(__file__).resolve().parent.parent / "pyproject.toml")
     rel = snapshot_release("ai-dynamo")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from aligner.snapshot import Snapshot
+from aligner.know.snapshot import Snapshot
 from tests.conftest import ROOT, aligner_cmd, aligner_env
 
 pytestmark = [pytest.mark.live, pytest.mark.network]  # uv reads the real index

@@ -13,11 +13,11 @@ from pathlib import Path
 import packaging
 import pytest
 
-from aligner.verify import builds, compare, plan
-from aligner.components import builtin
-from aligner.config import load
-from aligner.errors import InputError
-from aligner.snapshot import Snapshot
+from aligner.act.verify import builds, compare, plan
+from aligner.know.components import builtin
+from aligner.read.config import load
+from aligner.base.errors import InputError
+from aligner.know.snapshot import Snapshot
 from tests.conftest import ROOT, aligner_cmd, aligner_env
 
 CAT = builtin()
@@ -66,7 +66,7 @@ def test_a_lock_value_that_is_not_a_version_is_refused(tmp_path, value):
 
 
 def test_probes_run_without_network_and_values_travel_as_data():
-    from aligner.verify.docker import Engine
+    from aligner.act.verify.docker import Engine
 
     specs = [{"component": "vllm", "kind": "distribution", "names": ["vllm"]}]
     argv = Engine("docker", True, {}).probe_argv("aligner-verify/img:amd64", "print(1)", json.dumps(specs), None)

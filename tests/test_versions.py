@@ -2,9 +2,9 @@
 
 import pytest
 
-from aligner import facts
-from aligner.snapshot import Snapshot
-from aligner.versions import cuda_minor, cuda_tuple, form, is_commit, normalise, parse, satisfies, torch_cuda
+from aligner.know import facts
+from aligner.know.snapshot import Snapshot
+from aligner.know.versions import cuda_minor, cuda_tuple, form, is_commit, normalise, parse, satisfies, torch_cuda
 
 
 def test_v_prefix_pre_post_and_local():

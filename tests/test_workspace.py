@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aligner import cli, lock as lock_mod
+from aligner import cli
+from aligner.decide import lock as lock_mod
 from tests.example_facts import EXAMPLES, copy_example
 
 EXAMPLE = EXAMPLES / "dynamo-alignment"

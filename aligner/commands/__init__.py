@@ -1,7 +1,7 @@
 """The commands: name -> (module, one line of help), each module imported only when its command runs.
 
 A command module has `configure(parser)` (its description and options) and `run(args) -> int`
-(an exit status from aligner.status). It asks the modules below for data and only prints.
+(an exit status from aligner.base.status). It asks the modules below for data and only prints.
 """
 
 COMMANDS = {

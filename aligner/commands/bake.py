@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 
@@ -22,9 +22,9 @@ def configure(b: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from aligner.atomic import atomic_write
+    from aligner.base.atomic import atomic_write
     from aligner.commands.verify import targets_of
-    from aligner.verify import bake
+    from aligner.act.verify import bake
 
     targets = targets_of(args, options.workspace(args))
     text = bake.dumps(targets)

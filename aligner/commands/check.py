@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 DESCRIPTION = (
@@ -18,7 +18,7 @@ DESCRIPTION = (
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    from aligner.check.output import FORMATS
+    from aligner.act.findings import FORMATS
 
     p.description = DESCRIPTION
     p.epilog = "exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error"
@@ -38,10 +38,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aligner.check import output
-    from aligner.check.engine import Settings, run as check
-    from aligner.check.model import docs, rank
-    from aligner.errors import UsageError
+    from aligner.act import findings
+    from aligner.decide.check.engine import Settings, run as check
+    from aligner.decide.check.model import docs, rank
+    from aligner.base.errors import UsageError
 
     cfg = options.load_config(args)
     unknown = [c for c in (*args.select, *args.extend_select, *args.ignore)
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--select", f"unknown rule code {unknown[0]!r}", hint="see `aligner rules list`")
     paths = args.paths or [options.shown(p) for p in cfg.dockerfile_paths()] or ["."]
     outcome = check(paths, cfg, Settings(args.select, args.ignore, args.extend_select, not args.no_cache))
-    fmt = output.FORMATS[args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")]
+    fmt = findings.FORMATS[args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")]
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         out.write(fmt.render(outcome, color=out.isatty()))

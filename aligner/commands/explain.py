@@ -17,8 +17,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aligner.commands.lock import print_conflicts
-    from aligner.explain import explain
-    from aligner import lock
+    from aligner.act.explain import explain
+    from aligner.decide import lock
 
     name, _, version = args.component.partition("==")
     outcome = lock.compute(options.workspace(args), *options.knowledge())

@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 
@@ -29,8 +29,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aligner import repolock
-    from aligner.errors import UsageError
+    from aligner.act import repolock
+    from aligner.base.errors import UsageError
 
     if args.report and not args.report.endswith((".md", ".json")):
         raise UsageError("--report", "must name a .md or .json file")
@@ -42,10 +42,11 @@ def run(args: argparse.Namespace) -> int:
 def _fix(args: argparse.Namespace, ws) -> int:
     from pathlib import Path
 
-    from aligner import fix, fixreport, generated, lock
-    from aligner.atomic import atomic_write
+    from aligner.decide import fix, lock
+    from aligner.act import fixreport, generated
+    from aligner.base.atomic import atomic_write
     from aligner.commands.lock import print_conflicts
-    from aligner.errors import InputError
+    from aligner.base.errors import InputError
 
     cfg = ws.cfg
     cat, snap = options.knowledge()
@@ -96,7 +97,7 @@ def _fix(args: argparse.Namespace, ws) -> int:
 
 def _findings(ws):
     """The check findings of the configured Dockerfiles, as the workspace holds them now."""
-    from aligner.check.engine import Settings, run
+    from aligner.decide.check.engine import Settings, run
 
     paths = [options.shown(p) for p in ws.cfg.dockerfile_paths()]
     return [f.to_json() for f in run(paths, ws.cfg, Settings(use_cache=False), ws).findings]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 FORMATS = ("tree", "json", "dot", "svg")
@@ -21,10 +21,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aligner import graph
+    from aligner.act import graph
     from aligner.commands.lock import print_conflicts
-    from aligner.errors import ToolError, UsageError
-    from aligner import lock
+    from aligner.base.errors import ToolError, UsageError
+    from aligner.decide import lock
 
     outcome = lock.compute(options.workspace(args), *options.knowledge())
     print_conflicts(outcome)

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 
@@ -34,7 +34,8 @@ def print_conflicts(outcome) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aligner import lock, repolock
+    from aligner.decide import lock
+    from aligner.act import repolock
 
     upgrade = frozenset(["*"] if args.upgrade else args.upgrade_package)
     ws = options.workspace(args)
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(path, outcome) -> int:
-    from aligner import generated
+    from aligner.act import generated
 
     old = generated.on_disk(path)
     if old is None:
@@ -65,7 +66,7 @@ def _check(path, outcome) -> int:
 
 
 def _write(path, outcome) -> int:
-    from aligner import generated
+    from aligner.act import generated
 
     written = generated.write(path, outcome.text)
     for li in outcome.locked:

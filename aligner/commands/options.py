@@ -29,7 +29,8 @@ def load_config(args: argparse.Namespace):
     """The repo's config; its own components join the catalog for the rest of the run."""
     from pathlib import Path
 
-    from aligner import components, config as config_mod
+    from aligner.know import components
+    from aligner.read import config as config_mod
 
     cfg = config_mod.load(Path(args.config) if args.config else None)
     components.use(cfg.catalog())
@@ -38,30 +39,30 @@ def load_config(args: argparse.Namespace):
 
 def shown(path) -> str:
     """A path as the user sees it: relative to where they stand."""
-    from aligner.paths import display
+    from aligner.base.paths import display
 
     return display(str(path))
 
 
 def workspace(args: argparse.Namespace):
     """The run's workspace: the config, and every file read once from it."""
-    from aligner.workspace import Workspace
+    from aligner.relate.workspace import Workspace
 
     return Workspace(load_config(args), getattr(args, "allow_insecure", False))
 
 
 def knowledge():
     """(catalog, snapshot): what aligner knows, with the config's own components."""
-    from aligner.components import catalog
-    from aligner.snapshot import Snapshot
+    from aligner.know.components import catalog
+    from aligner.know.snapshot import Snapshot
 
     return catalog(), Snapshot.load()
 
 
 def recorded_lock(ws):
     """(path, data) of the lock on disk; no lock is an input error that says what to run."""
-    from aligner import lock
-    from aligner.errors import InputError
+    from aligner.decide import lock
+    from aligner.base.errors import InputError
 
     path = ws.cfg.lock_path()
     if not path.exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 
@@ -23,10 +23,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aligner import discover
-    from aligner.dockerfile import read_file
-    from aligner.errors import InputError
-    from aligner.pinsview import print_json, print_table
+    from aligner.read import discover
+    from aligner.read.dockerfile import read_file
+    from aligner.base.errors import InputError
+    from aligner.act.pinsview import print_json, print_table
 
     options.load_config(args)  # the config's own components, and its errors
     files, errors = discover.find(args.paths)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 DESCRIPTION = """\
@@ -47,8 +47,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aligner import generated, lock, matrix
-    from aligner.errors import UsageError
+    from aligner.act import generated, matrix
+    from aligner.decide import lock
+    from aligner.base.errors import UsageError
 
     if args.check and not args.output:
         raise UsageError("--check", "needs --output FILE: the file to compare with")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 
@@ -52,23 +52,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from aligner.components import catalog
-    from aligner.rulesview import print_list
-    from aligner.snapshot import Snapshot
+    from aligner.know.components import catalog
+    from aligner.act.rulesview import print_list
+    from aligner.know.snapshot import Snapshot
 
     print_list(catalog(), Snapshot.load())
     return status.OK
 
 
 def _show(args: argparse.Namespace) -> int:
-    from aligner import facts
-    from aligner.components import catalog
-    from aligner.rulesview import print_component, print_tables
-    from aligner.snapshot import Snapshot, build_project
+    from aligner.know import facts
+    from aligner.know.components import catalog
+    from aligner.act.rulesview import print_component, print_tables
+    from aligner.know.snapshot import Snapshot, build_project
 
     cat = catalog()
     name, _, version = args.name.partition("==")
-    from aligner import codes
+    from aligner.know import codes
 
     if name.strip().upper() in codes.pages():
         code = name.strip().upper()
@@ -88,7 +88,7 @@ def _show(args: argparse.Namespace) -> int:
         return status.OK
     snap = Snapshot.load()
     if args.online and comp.index:
-        from aligner.index import IndexClient, IndexFetchError
+        from aligner.know.index import IndexClient, IndexFetchError
 
         try:
             client = IndexClient(args.index_url)
@@ -119,9 +119,9 @@ def _refresh(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from aligner.components import catalog
-    from aligner.index import IndexClient, IndexFetchError
-    from aligner.snapshot import build_project, default_dir, write_project
+    from aligner.know.components import catalog
+    from aligner.know.index import IndexClient, IndexFetchError
+    from aligner.know.snapshot import build_project, default_dir, write_project
 
     cat = catalog()
     wanted = [(p, c.since) for c in cat.indexed() for p in c.index]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import List
 
-from aligner import status
+from aligner.base import status
 from aligner.commands import options
 
 VERIFY_HELP = """\
@@ -65,7 +65,7 @@ def configure(v: argparse.ArgumentParser) -> None:
 
 
 def pairs(items: List[str], flag: str):
-    from aligner.errors import UsageError
+    from aligner.base.errors import UsageError
 
     out = {}
     for item in items:
@@ -78,12 +78,12 @@ def pairs(items: List[str], flag: str):
 
 def targets_of(args, ws, platforms=None):
     """The image/platform builds of the lock on disk (with a note when it is stale)."""
-    from aligner import lock
-    from aligner.components import catalog
-    from aligner.config import KNOWN_PLATFORMS
-    from aligner.errors import UsageError
-    from aligner.paths import display
-    from aligner.verify import plan
+    from aligner.decide import lock
+    from aligner.know.components import catalog
+    from aligner.read.config import KNOWN_PLATFORMS
+    from aligner.base.errors import UsageError
+    from aligner.base.paths import display
+    from aligner.act.verify import plan
 
     cfg = ws.cfg
     path, data = options.recorded_lock(ws)
@@ -99,7 +99,7 @@ def targets_of(args, ws, platforms=None):
 
 
 def run(args) -> int:
-    from aligner.errors import UsageError
+    from aligner.base.errors import UsageError
 
     if args.report and not args.report.endswith((".md", ".json")):
         raise UsageError("--report", "must name a .md or .json file")
@@ -108,7 +108,7 @@ def run(args) -> int:
     ws = options.workspace(args)
     cfg = ws.cfg
     targets = targets_of(args, ws, args.platform)  # every image and platform of the lock (or --platform)
-    from aligner import fetch
+    from aligner.know import fetch
 
     both, args.offline = not (args.build or args.resolve), fetch.OFFLINE  # --offline or ALIGNER_OFFLINE
     if args.offline and args.build:
@@ -129,9 +129,9 @@ def run(args) -> int:
 
 
 def _resolve(args, targets, report: dict) -> bool:
-    from aligner import indexurl
-    from aligner.verify import uvcheck
-    from aligner.components import catalog
+    from aligner.know import indexurl
+    from aligner.act.verify import uvcheck
+    from aligner.know.components import catalog
 
     index, _ = indexurl.resolve()
     cat, cert = catalog(), indexurl.cert()
@@ -161,8 +161,8 @@ def _build(args, cfg, targets, report: dict) -> bool:
 
     from rich.console import Console
 
-    from aligner import indexurl
-    from aligner.verify import builds, docker, report as show
+    from aligner.know import indexurl
+    from aligner.act.verify import builds, docker, report as show
 
     host = builds.host_platform()
     engine = docker.find(args.docker, need_buildx=args.builder == "bake")  # a ToolError when there is none
@@ -229,8 +229,8 @@ class _Progress:
 
 
 def _write_report(path: str, report: dict) -> None:
-    from aligner.verify import report as show
-    from aligner.atomic import atomic_write
+    from aligner.act.verify import report as show
+    from aligner.base.atomic import atomic_write
 
     build, resolve = report.get("build", []), report.get("resolve", [])
     text = show.to_json(build, resolve) if path.endswith(".json") else show.markdown(build, resolve)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
-from aligner._toml import loads
-from aligner.discover import is_dockerfile
+from aligner.base._toml import loads
+from aligner.read.discover import is_dockerfile
 
 CASES = Path(__file__).parent / "cases"
 SCORED = ("error", "warning")  # notices say what aligner cannot know; they are not findings
@@ -101,7 +101,7 @@ def _lock(res: "Result") -> None:
 
 @contextlib.contextmanager
 def _cwd_env(tmp: str):
-    from aligner import components, fetch
+    from aligner.know import components, fetch
 
     old_cwd, old_env, old_offline = os.getcwd(), dict(os.environ), fetch.OFFLINE
     os.environ["ALIGNER_CACHE_DIR"] = os.path.join(tmp, ".cache")

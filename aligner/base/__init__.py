@@ -1,0 +1,1 @@
+"""The floor every layer stands on: errors and exit statuses, TOML, safe reads, atomic writes."""

@@ -1,0 +1,1 @@
+"""Decisions: the resolver, the lock, check's rules and findings, fix's plan."""

@@ -1,0 +1,96 @@
+"""The one door every rule comes in by, and what a rule is given: the images, the knowledge, the upstream.
+
+A rule is a function `(Context) -> Iterator[Finding]`, registered with `@rule("AL0nn")`; a code may
+have several functions (they report in order). A rule with `after_suppression=True` is given the
+pragmas that suppressed nothing as well (AL100). Its page (what, why, example, fix) is in
+rules/codes.toml; tests/test_check_rules.py holds pages, registered rules and fixtures together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, List, Optional
+
+from aligner.decide.check.model import Finding, Fix, docs
+from aligner.know.components import Catalog
+from aligner.read.config import Config
+from aligner.read.dockerfile import Pin
+from aligner.relate.images import Image, where
+from aligner.read.rewrite import render
+from aligner.know.snapshot import SnapRelease, Snapshot
+from aligner.know.versions import unsafe_move
+
+RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
+AFTER_SUPPRESSION: Dict[str, Callable[["Context", list], Iterator[Finding]]] = {}
+
+
+@dataclass
+class Context:
+    cfg: Config
+    cat: Catalog
+    snap: Snapshot
+    images: List[Image]
+    upstream: Optional[object] = None  # aligner.read.upstream.Upstream
+    lock_state: Optional[str] = None  # None fresh, "missing", "stale", "unknown"
+    severity: Dict[str, str] = field(default_factory=dict)
+    raw: Optional[Callable[[str], bytes]] = None  # a Dockerfile's bytes, as the run read them
+
+    def find(self, code: str, path: str, line: int, column: int, message: str, fix: Optional[Fix] = None,
+             severity: Optional[str] = None) -> Finding:
+        sev = self.severity.get(code) or severity or docs()[code]["severity"]
+        return Finding(path, line, max(column, 1), code, sev, message, fix)
+
+    def at(self, pin: Pin) -> str:
+        return where(pin.path, pin.line, self.cfg.root)
+
+    def release(self, component: str, version: str) -> Optional[SnapRelease]:
+        comp = self.cat.components.get(component)
+        if not comp or not comp.index:
+            return None
+        return self.snap.release(comp.index[0], version)
+
+    def column_of(self, path: str, line: int, value: str) -> int:
+        """The 1-based column of `value` on a line of a Dockerfile (1 when it is not found there)."""
+        try:
+            data = self.raw(path) if self.raw else open(path, "rb").read()
+            text = data.decode("utf-8", "replace").split("\n")[line - 1]
+        except (OSError, IndexError):
+            return 1
+        at = text.find(value) if value else -1
+        return at + 1 if at >= 0 else 1
+
+
+def rule(code: str, after_suppression: bool = False):
+    """Register a rule function under its code."""
+    def register(fn):
+        table = AFTER_SUPPRESSION if after_suppression else RULES
+        earlier = table.get(code)
+        table[code] = fn if earlier is None else (lambda *a: (f for g in (earlier, fn) for f in g(*a)))
+        return fn
+
+    return register
+
+
+def fix_to(pin: Pin, version: str, why: str) -> Optional[Fix]:
+    """The fix that sets a pin to `version`, safe or not; None where no one span holds the value."""
+    if pin.start is None or pin.form == "commit":
+        return None
+    unsafe = unsafe_move(pin.component, pin.version, version)
+    text = f"set {pin.component} to {version} ({why})" + (f"; unsafe: {unsafe}" if unsafe else "")
+    return Fix(text, unsafe is None, render(pin, version), pin.start, pin.end)
+
+
+def distinct(pins: List[Pin]) -> List[Pin]:
+    """One pin per value span (an ARG and the pip line using it are one pin)."""
+    seen, out = set(), []
+    for p in pins:
+        key = (p.path, p.start, p.end, p.version)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def git_spans(files) -> set:
+    """Value spans a `git clone`/`git checkout` uses: those releases are built from source."""
+    return {(p.path, p.start, p.end) for f in files for p in f.pins if p.kind == "git" and p.start is not None}

@@ -1,0 +1,46 @@
+"""The repository against its upstream and its lock: drift from the upstream's pins (AL002), a stale lock (AL012)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+from aligner.decide.check.model import Finding
+from aligner.decide.check.registry import Context, fix_to, rule
+from aligner.know.versions import exact_version
+
+
+@rule("AL002")
+def upstream_drift(ctx: Context) -> Iterator[Finding]:
+    up = ctx.upstream
+    if up is None:
+        return
+    for img in ctx.images:
+        if not img.config or not img.config.extra:
+            continue
+        if img.config.extra not in up.extras:
+            from aligner.base.errors import InputError
+
+            raise InputError(up.source, None, f"no extra {img.config.extra!r} (image {img.name}); extras: "
+                                              f"{', '.join(up.extras) or 'none'}")
+        for req in up.requirements(img.config.extra):
+            comp = ctx.cat.by_pip(req.name)
+            if comp is None or not str(req.specifier):
+                continue
+            exact = exact_version(req.specifier)
+            for pin in img.exact(comp):
+                if req.specifier.contains(pin.version, prereleases=True):
+                    continue
+                src = up.location(img.config.extra)
+                fix = fix_to(pin, exact, f"{src} pins it") if exact else None
+                yield ctx.find("AL002", pin.path, pin.line, pin.column,
+                               f"{comp} {pin.version} is outside {req} ({src})", fix)
+
+
+@rule("AL012")
+def stale_lock(ctx: Context) -> Iterator[Finding]:
+    if ctx.lock_state in ("missing", "stale"):
+        path = os.path.relpath(ctx.cfg.lock_path())
+        what = "is missing" if ctx.lock_state == "missing" else "no longer matches the Dockerfiles and the upstream"
+        yield ctx.find("AL012", path, 1, 1, f"{Path(path).name} {what}; run `aligner lock`")

@@ -1,0 +1,293 @@
+"""`aligner fix`: bring every pin to the lock, as value-byte edits, safe or unsafe.
+
+Safe: a pin moved to the version the lock proves. Unsafe (applied only with
+--unsafe-fixes): a CUDA or Python major change, a downgrade, a pre-release.
+Files are written atomically (temporary file in the same directory, fsync,
+rename, mode kept), never through a symlink that leaves the repository, and
+never when the file changed on disk since it was read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from packaging.version import InvalidVersion, Version
+
+from aligner.know.components import Catalog
+from aligner.read.dockerfile import Pin, read
+from aligner.base.errors import InputError
+from aligner.base.paths import display
+from aligner.read.rewrite import RewriteError, render, rewrite
+from aligner.know.versions import unsafe_move
+
+
+@dataclass
+class Edit:
+    pin: Pin
+    image: str
+    before: str  # version (or value, when it had none) before
+    after: str  # the locked version
+    text: str  # the bytes written at the pin's span
+    why: str
+    unsafe: Optional[str] = None  # the reason it is unsafe, or None
+    aux: bool = False  # follows from another edit (a digest dropped), reported under `left`
+
+
+@dataclass
+class FilePlan:
+    path: str
+    old: bytes
+    new: bytes = b""
+    edits: List[Edit] = field(default_factory=list)  # the ones applied to `new`
+    skipped: List[Edit] = field(default_factory=list)  # unsafe ones left out
+    left: List[str] = field(default_factory=list)  # what cannot be fixed, and why
+    wants: Dict[tuple, Dict[str, str]] = field(default_factory=dict)  # span -> image -> version
+
+
+@dataclass
+class Plan:
+    files: List[FilePlan]
+    lock_note: Optional[str]  # "lock/aligner.lock is stale: using a lock computed in memory"
+    matrix: Dict[str, List[tuple]]  # image -> [(component, before, after, why)]
+
+    def changed(self) -> List[FilePlan]:
+        return [f for f in self.files if f.new != f.old]
+
+
+def plan(ws, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only: Optional[List[str]] = None) -> Plan:
+    """Edits that bring the Dockerfiles of every locked image to its locked versions (the files as the
+    workspace `ws` read them)."""
+    cfg = ws.cfg
+    by_path: Dict[str, FilePlan] = {}
+    matrix: Dict[str, List[tuple]] = {}
+    for li in outcome.locked:
+        name = li.input.config.name
+        rows = []
+        prob = li.input.problem
+        for comp, choice in sorted(li.result.choices.items()):
+            cur = {"python": prob.python, "cuda": prob.cuda}.get(comp) or prob.current.get(comp)
+            rows.append((comp, cur.version if cur else _unpinned(li.input.pins, comp), choice.version, li.why[comp]))
+        matrix[name] = rows
+        targets = {comp: (choice.version, li.why[comp]) for comp, choice in li.result.choices.items()}
+        for rel in li.input.config.dockerfiles:
+            path = str(cfg.root / rel)
+            if only and os.path.abspath(path) not in only:
+                continue
+            fp = by_path.get(path)
+            if fp is None:
+                _inside(path, cfg.root)
+                fp = by_path[path] = FilePlan(path, ws.raw(path))
+            add_edits(fp, rel, targets, name, unsafe, cat, ws.parsed(path, cat))
+    _hold_back(by_path.values())
+    for fp in by_path.values():
+        finish(fp)
+    return Plan(sorted(by_path.values(), key=lambda f: f.path), lock_note, matrix)
+
+
+def _hold_back(files) -> None:
+    """An image with an unsafe change left out keeps every other change too: the lock is one aligned set,
+    and a part of it (flashinfer moved to what the held-back vllm needs, a tag naming versions not
+    written) would leave the image misaligned in a new way."""
+    held = {e.image for fp in files for e in fp.skipped}
+    for fp in files:
+        keep = []
+        for e in fp.edits:
+            if e.image not in held:
+                keep.append(e)
+            elif e.aux:  # a digest dropped for a tag that now stays
+                fp.left = [x for x in fp.left if f":{e.pin.line}: dropped the digest" not in x]
+            else:
+                fp.skipped.append(replace(e, unsafe=e.unsafe or "held back with the unsafe changes of image "
+                                                                 f"{e.image}, so that it is not half aligned"))
+        fp.edits = keep
+
+
+def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, unsafe: bool, cat: Catalog,
+              doc=None) -> None:
+    """Edits of one file that bring its pins to `targets` (component -> (version, why)).
+
+    Decisions are per value span, since an ARG and the lines that use it share one:
+    a span under a FROM digest is left alone, and so is a span that two images of
+    the repository want at different versions (`finish` settles those).
+    """
+    doc = doc or read(fp.path, fp.old, cat)
+    pins = [p for p in doc.pins if p.component in targets and p.form != "range"]
+    git = {(p.start, p.end): p for p in pins if p.kind == "git"}  # an ARG a `git checkout` uses is a git ref
+    digests = {}  # value span -> the digest that pins the image it names
+    for pin in pins:
+        if pin.kind == "from" and pin.start is not None:
+            found = _digest(fp.old, pin)
+            if found:
+                digests[(pin.start, pin.end)] = found
+    for pin in pins:
+        version, why = targets[pin.component]
+        span = (pin.start, pin.end)
+        if pin.start is not None:
+            fp.wants.setdefault(span, {})[image] = version
+        if pin.version is not None and _same(pin.version, version, prefix=pin.component == "cuda"):
+            continue
+        if pin.start is None and pin.kind == "git" and pin.form == "empty":
+            fp.left.append(f"{rel}:{pin.line}: {pin.name} is cloned with no ref; add `--branch v{version}` to the clone")
+            continue
+        if pin.start is None:
+            fp.left.append(f"{rel}:{pin.line}: {pin.component} is assembled from several places; set {version} by hand")
+            continue
+        if pin.form in ("local", "constrained"):
+            continue  # the image's own wheel, or a constraints file aligner does not read, decides it
+        if pin.form in ("dynamic", "unset"):
+            made = "is computed while the image builds" if pin.form == "dynamic" else "has no value in the file"
+            fp.left.append(f"{rel}:{pin.line}: {pin.via or pin.name} {made} ({pin.value}); aligner never writes over "
+                           f"it: set {pin.component} {version} where the value comes from")
+            continue
+        if pin.form == "commit":
+            fp.left.append(f"{rel}:{pin.line}: {pin.via or pin.name} holds a commit; a commit for {pin.component} "
+                           f"{version} (or its tag) is yours to choose")
+            continue
+        if any((e.pin.start, e.pin.end) == span for e in fp.edits + fp.skipped):
+            continue  # an ARG and the pip line using it share one value
+        before = pin.version if pin.form == "version" else None
+        edit = Edit(pin, image, before or (pin.value or '""'), version, render(git.get(span, pin), version), why,
+                    unsafe_move(pin.component, before, version))
+        (fp.edits if (edit.unsafe is None or unsafe) else fp.skipped).append(edit)
+        if span in digests and edit in fp.edits:
+            start, end, text = digests[span]
+            gone = replace(pin, value=text, start=start, end=end, line=_line_of(fp.old, start))
+            fp.edits.append(Edit(gone, image, text, "", "", "the digest pinned the old tag", None, aux=True))
+            fp.left.append(f"{rel}:{gone.line}: dropped the digest of the old tag ({text[:19]}…); pin the new "
+                           "image's digest again once it is built or pulled")
+    _rebuild_tags(fp, doc, targets, image, cat)
+
+
+def _digest(data: bytes, pin: Pin):
+    """(start, end, text) of the `@sha256:…` that follows the tag holding this pin, if any."""
+    for line in dict.fromkeys((pin.line, pin.use_line)):
+        m = list(re.finditer(rb"@sha256:[0-9a-f]{64}", _raw_line(data, line)))
+        if len(m) == 1:
+            offset = _line_start(data, line)
+            return offset + m[0].start(), offset + m[0].end(), m[0].group(0).decode()
+    return None
+
+
+def _rebuild_tags(fp: FilePlan, doc, targets: Dict[str, tuple], image: str, cat: Catalog) -> None:
+    """Image-tag ARGs that encode versions (v0.10.2-nixl-0.7.1-20251123) rebuilt from the targets."""
+    from aligner.know import tags
+
+    known = tags.names(cat)
+    engines = [c for c in cat.with_role("engine") if any(p.component == c and p.form == "version" for p in doc.pins)]
+    for var in doc.variables:
+        if not var.value or not tags.is_tag_variable(var.name, cat):
+            continue
+        found = tags.claims(var.value, known, engines[0] if len(engines) == 1 else None)
+        new = var.value
+        for comp, version, start, end in sorted(found, key=lambda c: -c[2]):
+            if comp in targets and not _same(version, targets[comp][0]):
+                old = var.value[start:end]
+                prefix = old[0] if old[:1] in ("v", "V") and old[1:2].isdigit() else ""
+                new = new[:start] + prefix + targets[comp][0] + new[end:]
+        if new == var.value:
+            continue
+        raw = _raw_line(fp.old, var.line)
+        at = raw.find(var.value.encode())
+        if at < 0 or raw.find(var.value.encode(), at + 1) >= 0:
+            fp.left.append(f"{display(fp.path)}:{var.line}: {var.name} encodes versions; rebuild it by hand as {new}")
+            continue
+        start = _line_start(fp.old, var.line) + at
+        pin = Pin(fp.path, "image-tag", "arg", var.name, var.value, None, "moving", var.line, 1, start,
+                  start + len(var.value.encode()), var.stage)
+        fp.edits.append(Edit(pin, image, var.value, new, new, "rebuilt from the lock's versions", None))
+
+
+def _line_start(data: bytes, line: int) -> int:
+    """Byte offset of the first byte of a 1-based line."""
+    return sum(len(x) + 1 for x in data.split(b"\n")[: line - 1])
+
+
+def _raw_line(data: bytes, line: int) -> bytes:
+    lines = data.split(b"\n")
+    return lines[line - 1] if 0 < line <= len(lines) else b""
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def finish(fp: FilePlan) -> FilePlan:
+    for span, wants in fp.wants.items():
+        if len({Version(v) for v in wants.values()}) > 1:  # one file, two images, two versions: neither wins
+            fp.edits = [e for e in fp.edits if (e.pin.start, e.pin.end) != span]
+            fp.skipped = [e for e in fp.skipped if (e.pin.start, e.pin.end) != span]
+            said = ", ".join(f"{v} in image {i}" for i, v in sorted(wants.items()))
+            fp.left.append(f"{display(fp.path)}: one value is wanted at {said}; one Dockerfile cannot hold both")
+    fp.wants = {}
+    try:
+        fp.new = rewrite(fp.old, [(e.pin, e.text) for e in fp.edits])
+    except RewriteError as exc:
+        raise InputError(fp.path, None, f"cannot rewrite: {exc}") from None
+    return fp
+
+
+def _same(a: str, b: str, prefix: bool = False) -> bool:
+    """Equal versions; a local build label on one side only (2.10.0+cu130 against the lock's 2.10.0) is
+    the same release, and the label (which build) is the Dockerfile's to keep. With `prefix` (CUDA), a
+    value written at a lower precision agrees with every release it names: 12.8 with 12.8.1, and a tag
+    such as `cuda12.8` keeps the shape its repository uses."""
+    try:
+        va, vb = Version(a), Version(b)
+    except InvalidVersion:
+        return a == b
+    if prefix and len(va.release) < len(vb.release) and vb.release[:len(va.release)] == va.release:
+        return True
+    return va == vb or (not (va.local and vb.local) and va.public == vb.public)
+
+
+def _unpinned(pins: List[Pin], comp: str) -> str:
+    p = next((p for p in pins if p.component == comp), None)
+    return f"({p.form})" if p else NOT_PINNED
+
+
+NOT_PINNED = "(not pinned)"  # the lock takes it from another component's requirements
+
+
+def _inside(path: str, root: Path) -> None:
+    from aligner.read.discover import inside
+
+    if not inside(path, root):
+        raise InputError(path, None, "is a symlink that leads out of the repository: not touching it")
+
+
+def _read_inside(path: str, root: Path) -> bytes:
+    _inside(path, root)
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def apply(p: Plan, root: Path) -> List[str]:
+    """Write every changed file, all or none (Ctrl-C included); a file changed since it was read is refused."""
+    from aligner.base.atomic import write_together
+
+    for fp in p.changed():  # every file first: a change found midway must not leave half a fix
+        if _read_inside(fp.path, root) != fp.old:
+            raise InputError(fp.path, None, "changed on disk since aligner read it: nothing written; run fix again")
+    write_together((Path(os.path.realpath(fp.path)), fp.new) for fp in p.changed())
+    return [fp.path for fp in p.changed()]
+
+
+def target(ws, cat: Catalog, snap):
+    """(outcome, prefer, note): the lock that fix brings the files to. A lock on disk that is current
+    for these files is followed (its versions preferred); a missing or stale one is resolved afresh in
+    memory (a stale lock's versions are no promise), and the note says so."""
+    from aligner.decide import lock
+
+    path = ws.cfg.lock_path()
+    recorded = lock.read(path) if path.exists() else None
+    up = ws.upstream()
+    fresh = recorded is not None and recorded.get("meta", {}).get("inputs") == lock.inputs_hash(
+        ws.cfg, up.sha256 if up else None, ws.raw)
+    prefer = lock.pins_of(recorded) if fresh else None
+    note = None if fresh else (f"{display(str(path))} is {'missing' if recorded is None else 'stale'}: fixing to a "
+                               "lock computed in memory (run `aligner lock`)")
+    return lock.compute(ws, cat, snap, prefer=prefer), prefer, note

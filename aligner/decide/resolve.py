@@ -1,0 +1,277 @@
+"""One consistent set of versions per image, with a reason for each and for each conflict.
+
+resolvelib (the resolver pip uses) does the backtracking; this module says
+what the candidates and dependencies are: releases from the snapshot,
+filtered by the image's Python, its platforms and yanked status, ordered by
+preference (the Dockerfile's current pin, then the newest), and each
+release's own Requires-Dist on other stack components, plus its
+Requires-Python and the CUDA major version of torch wheels, as constraints
+that carry where they came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from aligner.know.components import Catalog
+from aligner.know.markers import applies, environments
+from aligner.know.snapshot import SnapRelease, Snapshot
+from aligner.know.versions import runtime_major
+from aligner.base.errors import AlignerError
+from aligner.relate.problem import Constraint, Current, Problem  # noqa: F401  (the resolver's input)
+from aligner.base.status import FINDINGS
+
+SYNTHETIC = ("python", "cuda")  # components whose only candidate is the image's own value
+
+
+@dataclass(frozen=True)
+class Candidate:
+    component: str
+    version: Version
+    extras: FrozenSet[str] = frozenset()
+    release: Optional[SnapRelease] = field(default=None, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        return f"{self.component}{extras} {self.version}"
+
+
+@dataclass
+class Choice:
+    component: str
+    version: str
+    constraints: List[Tuple[Constraint, Optional[Candidate]]]  # what bound it, and who asked
+
+
+@dataclass
+class Result:
+    image: str
+    choices: Dict[str, Choice]
+
+
+class Conflict(AlignerError):
+    """No aligned set for an image: a finding (exit 1), explained line by line."""
+
+    status = FINDINGS
+
+    def __init__(self, image: str, lines: List[str]):
+        super().__init__("\n".join(lines), f"no aligned set of versions for image {image}")
+        self.image = image
+        self.lines = lines
+
+
+class Provider:
+    def __init__(self, problem: Problem, snap: Snapshot, cat: Catalog):
+        self.p, self.snap, self.cat = problem, snap, cat
+        self.envs = self._environments()
+        self.project_component = {project: c.name for c in cat.components.values() for project in c.index}
+
+    # -- environments for markers ---------------------------------------------------
+    def _environments(self) -> List[dict]:
+        return environments(self.p.platforms, self.p.python.version if self.p.python else None)
+
+    def _applies(self, marker: Optional[Marker], extra: str = "") -> bool:
+        return applies(marker, self.envs, (extra,))
+
+    # -- resolvelib protocol ------------------------------------------------------------
+    def identify(self, requirement_or_candidate) -> str:
+        obj = requirement_or_candidate
+        return obj.component + (f"[{','.join(sorted(obj.extras))}]" if obj.extras else "")
+
+    def get_preference(self, identifier, resolutions, candidates, information, backtrack_causes=()):
+        pinned = any(str(i.requirement.specifier).startswith("==") for i in information[identifier])
+        return (not pinned, identifier)
+
+    def narrow_requirement_selection(self, identifiers, resolutions, candidates, information, backtrack_causes):
+        return identifiers
+
+    def find_matches(self, identifier, requirements, incompatibilities):
+        reqs = list(requirements[identifier])
+        bad = {c.version for c in incompatibilities[identifier]}
+        component, extras = reqs[0].component, reqs[0].extras
+        return [Candidate(component, c.version, extras, c.release)
+                for c in self.candidates(component, [r.specifier for r in reqs]) if c.version not in bad]
+
+    def is_satisfied_by(self, requirement, candidate) -> bool:
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> List[Constraint]:
+        if candidate.extras:  # `vllm[flashinfer] 0.10.2` is vllm 0.10.2 plus what the extras add
+            base = Constraint(candidate.component, SpecifierSet(f"=={candidate.version}"), frozenset(),
+                              f"{candidate}", f"{candidate.component}=={candidate.version}")
+            return [base] + self._requires(candidate, candidate.extras)
+        return self._requires(candidate, frozenset())
+
+    # -- candidates -----------------------------------------------------------------------
+    def releases(self, component: str) -> List[SnapRelease]:
+        comp = self.cat.components[component]
+        return self.snap.releases(comp.index[0]) if comp.index else []
+
+    def only_value(self, component: str) -> Tuple[bool, Optional[Current]]:
+        """(True, value) for a component whose one candidate is a value the image gives: its Python
+        and CUDA, and a repo's own component (its pin is its release); (False, None) otherwise."""
+        if component in SYNTHETIC:
+            return True, self.p.python if component == "python" else self.p.cuda
+        if self.cat.components[component].versions == "pinned":
+            return True, self.p.current.get(component)
+        return False, None
+
+    def candidates(self, component: str, specifiers: Iterable[SpecifierSet]) -> List[Candidate]:
+        specifiers = list(specifiers)
+        fixed, cur = self.only_value(component)
+        if fixed:
+            if cur is None:
+                return []
+            v = Version(cur.version)
+            return [Candidate(component, v)] if all(s.contains(v, prereleases=True) for s in specifiers) else []
+        current = self.p.current.get(component)
+        allow_pre = any(s.prereleases for s in specifiers) or bool(current and Version(current.version).is_prerelease)
+        exact = any(str(s).startswith("==") for s in specifiers)
+        out = []
+        known = self.releases(component)
+        for rel in known:
+            v = Version(rel.version)
+            if not all(s.contains(v, prereleases=allow_pre) for s in specifiers):
+                continue
+            if self.rejection(rel, exact) is None:
+                out.append(Candidate(component, v, frozenset(), rel))
+        if current and not any(r.version == current.version for r in known):
+            # a version the snapshot does not know (NGC's 2.8.0a0+5228986c39.nv25.6, a release newer than the
+            # snapshot) stays a candidate of its own: only a constraint that excludes it moves it
+            v = Version(current.version)
+            if all(s.contains(v, prereleases=True) for s in specifiers):
+                out.append(Candidate(component, v))
+        upgrade = "*" in self.p.upgrade or component in self.p.upgrade
+        wanted = self.p.prefer.get(component) or (current.version if current else None)
+        keep = None if upgrade or wanted is None else Version(wanted)
+        out.sort(key=lambda c: c.version, reverse=True)  # newest first ...
+        out.sort(key=lambda c: c.version != keep)  # ... after the Dockerfile's own pin (stable sort)
+        return out
+
+    def rejection(self, rel: SnapRelease, exact: bool = False) -> Optional[str]:
+        """Why a release cannot go into this image, or None."""
+        if rel.yanked and not exact:
+            return f"{rel.project} {rel.version} was yanked"
+        if rel.platforms:
+            component = self.project_component.get(rel.project)
+            needed = self.p.wheels.get(component, self.p.platforms) if component else self.p.platforms
+            missing = [p for p in needed if p not in rel.platforms]
+            if missing:
+                return f"{rel.project} {rel.version} has no {', '.join(missing)} wheel"
+        if self.p.python and rel.requires_python:
+            if not SpecifierSet(rel.requires_python).contains(self.p.python.version, prereleases=True):
+                return (f"{rel.project} {rel.version} requires Python {rel.requires_python}, "
+                        f"the image has {self.p.python.version} ({self.p.python.source})")
+        return None
+
+    # -- dependencies -------------------------------------------------------------------------
+    def _requires(self, candidate: Candidate, extras: FrozenSet[str]) -> List[Constraint]:
+        rel = candidate.release
+        if rel is None:
+            return []
+        who = f"{candidate.component} {candidate.version}"
+        out: List[Constraint] = []
+        for req in rel.requirements():
+            if extras:
+                if self._applies(req.marker) or not any(self._applies(req.marker, e) for e in extras):
+                    continue
+                src = f"{who} [{','.join(sorted(extras))}]"
+            else:
+                if not self._applies(req.marker):
+                    continue
+                src = who
+            major = runtime_major(req)
+            if major and self.p.cuda:
+                out.append(Constraint("cuda", SpecifierSet(f"=={major}.*"), frozenset(), src,
+                                      f"CUDA {major}.x (its wheels need {req})"))
+                continue
+            comp = self.cat.by_pip(req.name)
+            if comp is None or comp == candidate.component or not (self.cat.components[comp].index):
+                continue
+            out.append(Constraint(comp, req.specifier, frozenset(req.extras), src, _req_text(req)))
+        if not extras and rel.requires_python and self.p.python:
+            out.append(Constraint("python", SpecifierSet(rel.requires_python), frozenset(), who,
+                                  f"Python {rel.requires_python}"))
+        return out
+
+
+def _req_text(req: Requirement) -> str:
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    return f"{req.name}{extras}{req.specifier}"
+
+
+def resolve(problem: Problem, snap: Snapshot, cat: Catalog) -> Result:
+    from resolvelib import BaseReporter, ResolutionImpossible, Resolver
+    from resolvelib.resolvers import ResolutionTooDeep
+
+    class Conflicts(BaseReporter):
+        """Keeps the conflicts met while backtracking: the first is the root cause,
+        the final one resolvelib raises is often only its consequence."""
+
+        def __init__(self):
+            self.seen: List = []
+
+        def resolving_conflicts(self, causes):
+            self.seen.append(list(causes))
+
+    provider, reporter = Provider(problem, snap, cat), Conflicts()
+    try:
+        state = Resolver(provider, reporter).resolve(problem.roots, max_rounds=2000)
+    except ResolutionImpossible as exc:
+        causes = reporter.seen[0] if reporter.seen else exc.causes
+        raise Conflict(problem.image, explain_conflict(provider, causes)) from None
+    except ResolutionTooDeep:
+        raise Conflict(problem.image, ["the resolver gave up after 2000 rounds of backtracking"]) from None
+    choices: Dict[str, Choice] = {}
+    for ident, cand in state.mapping.items():
+        if cand.extras:
+            continue
+        info = [(i.requirement, i.parent) for i in state.criteria[ident].information
+                if not (i.parent is not None and i.parent.extras and i.parent.component == ident)]
+        for other, crit in state.criteria.items():  # constraints on `vllm[flashinfer]` bind vllm too
+            if other != ident and other.split("[")[0] == ident:
+                info += [(i.requirement, i.parent) for i in crit.information]
+        choices[ident] = Choice(ident, str(cand.version), info)
+    return Result(problem.image, dict(sorted(choices.items())))
+
+
+def explain_conflict(provider: Provider, causes) -> List[str]:
+    """The chain of constraints that cannot hold together, each with where it comes from."""
+    lines, seen = [], set()
+    for cause in causes:
+        req, parent = cause.requirement, cause.parent
+        line = f"{req.source} requires {req.text}" if parent is None else f"{req.source} requires {req.text} (index metadata)"
+        if line not in seen:
+            seen.add(line)
+            lines.append(line)
+    comps = sorted({c.requirement.component for c in causes})
+    for comp in comps:
+        specs = [c.requirement.specifier for c in causes if c.requirement.component == comp]
+        lines += _why_none(provider, comp, specs)
+    return lines
+
+
+def _why_none(provider: Provider, component: str, specs: List[SpecifierSet]) -> List[str]:
+    fixed, cur = provider.only_value(component)
+    if fixed and component in SYNTHETIC:
+        return [f"the image's {component} is {cur.version} ({cur.source})"] if cur else []
+    if fixed:
+        return [f"{cur.source} pins {component} {cur.version}, the only version of a repo's own component"] if cur else []
+    out = []
+    matching = [r for r in provider.releases(component)
+                if all(s.contains(Version(r.version), prereleases=True) for s in specs)]
+    if not matching:
+        joint = ", ".join(str(s) for s in specs if str(s))
+        out.append(f"no {component} release satisfies {joint or 'them'} together")
+    for rel in matching[-3:]:
+        why = provider.rejection(rel, exact=True)
+        if why:
+            out.append(why)
+    return out
+

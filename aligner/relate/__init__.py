@@ -1,0 +1,2 @@
+"""One run's inputs, related: the workspace (every file read once), its images, what each asks of the
+resolver."""
