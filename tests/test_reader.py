@@ -250,3 +250,19 @@ def test_a_re_release_of_an_ngc_container_is_its_release():
 def test_a_renovate_comment_names_only_the_first_variable_of_its_arg():
     text = "# renovate: datasource=pypi depName=vllm\nARG ENGINE_VERSION=0.10.2 OTHER_VERSION=1.0\nFROM python:3.12\n"
     assert [(p.component, p.name) for p in pins(text, kind="arg")] == [("vllm", "ENGINE_VERSION")]
+
+
+def test_a_variable_carries_the_span_of_its_value():
+    data = 'ARG A="v1.2" B=x\nFROM python:3.12\nARG A\nENV TAG=${A}-nixl-0.7.1 C=$A\nARG D=\u00fc1\n'.encode()
+    doc = read("Dockerfile", data)
+    spans = {(v.name, v.line): v.span for v in doc.variables}
+    a = spans[("A", 1)]
+    assert (a.line, a.column) == (1, 8) and data[a.start:a.end] == b"v1.2"  # inside the quotes
+    b = spans[("B", 1)]
+    assert (b.line, b.column) == (1, 16) and data[b.start:b.end] == b"x"
+    assert spans[("A", 3)] is None, "`ARG A` with no value has none"
+    assert spans[("TAG", 4)] is None, "a value made of A's bytes and literal text lies in no one run of the file"
+    c = spans[("C", 4)]
+    assert (c.line, c.start, c.end) == (1, a.start, a.end), "a copy of A is A's bytes"
+    d = spans[("D", 5)]
+    assert data[d.start:d.end] == "\u00fc1".encode() and d.end - d.start == 3, "offsets count bytes, not characters"

@@ -190,14 +190,12 @@ def _rebuild_tags(fp: FilePlan, doc, targets: Dict[str, tuple], image: str, cat:
                 new = new[:start] + prefix + targets[comp][0] + new[end:]
         if new == var.value:
             continue
-        raw = _raw_line(fp.old, var.line)
-        at = raw.find(var.value.encode())
-        if at < 0 or raw.find(var.value.encode(), at + 1) >= 0:
+        s = var.span  # the value's own bytes, on its declaration's line, written as they read
+        if s is None or not s.exact or s.line != var.line or fp.old[s.start:s.end] != var.value.encode():
             fp.left.append(f"{display(fp.path)}:{var.line}: {var.name} encodes versions; rebuild it by hand as {new}")
             continue
-        start = _line_start(fp.old, var.line) + at
-        pin = Pin(fp.path, "image-tag", "arg", var.name, var.value, None, "moving", var.line, 1, start,
-                  start + len(var.value.encode()), var.stage)
+        pin = Pin(fp.path, "image-tag", "arg", var.name, var.value, None, "moving", var.line, s.column, s.start,
+                  s.end, var.stage)
         fp.edits.append(Edit(pin, image, var.value, new, new, "rebuilt from the lock's versions", None))
 
 

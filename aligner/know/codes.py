@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Dict
+from typing import Dict, Literal, get_args
 
 from aligner.base import _toml
 
-SEVERITIES = ("info", "warning", "error")
+Severity = Literal["info", "warning", "error"]
+SEVERITIES = get_args(Severity)  # lowest first
 
 
-def rank(severity: str) -> int:
+def rank(severity: Severity) -> int:
     return SEVERITIES.index(severity)
 
 

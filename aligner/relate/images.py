@@ -12,6 +12,7 @@ from aligner.know import facts
 from aligner.read.config import DEFAULT_PLATFORMS, Config, ImageConfig
 from aligner.read.dockerfile import Dockerfile, Pin
 from aligner.base.paths import located
+from aligner.base.span import Span
 
 
 @dataclass
@@ -25,6 +26,10 @@ class Value:
     origin: str  # "container/Dockerfile.base:6", or "… (NGC pytorch 25.12, rules/ngc.toml)"
     pin: Optional[Pin] = None  # the pin that writes it; None when a container's row in rules/ngc.toml says it
     container: Optional[Pin] = None  # the NGC container pin whose row says it
+
+    @property
+    def span(self) -> Span:
+        return Span(self.path, self.line, self.column)
 
 
 def decided(values: List[Value]) -> Optional[Value]:

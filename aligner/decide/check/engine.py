@@ -145,7 +145,7 @@ def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError
                 recorded = None
             if recorded is not None and recorded != lock.inputs_hash(cfg, up.sha256 if up else None, ws.raw):
                 lock_state = "stale"
-    ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity), ws.raw)
+    ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity))
     found: Dict[tuple, Finding] = {}
     for code in codes:
         if code in RULES:

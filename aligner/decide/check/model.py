@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from aligner.know.codes import SEVERITIES, rank
+from aligner.base.span import Span
+from aligner.know.codes import SEVERITIES, Severity, rank
 from aligner.know.codes import pages as docs
 
-__all__ = ["Finding", "Fix", "SEVERITIES", "docs", "rank"]
+__all__ = ["Finding", "Fix", "SEVERITIES", "Severity", "docs", "rank"]
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,13 @@ class Finding:
     line: int
     column: int
     code: str
-    severity: str
+    severity: Severity
     message: str
     fix: Optional[Fix] = None
+
+    @property
+    def span(self) -> Span:
+        return Span(self.path, self.line, self.column)
 
     def key(self):
         return (self.path, self.line, self.column, self.code, self.message)

@@ -9,7 +9,7 @@ rules/codes.toml; tests/test_check_rules.py holds pages, registered rules and fi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Literal, Optional
 
 from aligner.decide.check.model import Finding, Fix, docs
 from aligner.know.components import Catalog
@@ -20,6 +20,7 @@ from aligner.read.rewrite import render
 from aligner.know.snapshot import SnapRelease, Snapshot
 from aligner.know.versions import unsafe_move
 
+LockState = Literal["missing", "stale"]
 RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
 AFTER_SUPPRESSION: Dict[str, Callable[["Context", list], Iterator[Finding]]] = {}
 
@@ -31,9 +32,8 @@ class Context:
     snap: Snapshot
     images: List[Image]
     upstream: Optional[object] = None  # aligner.read.upstream.Upstream
-    lock_state: Optional[str] = None  # None fresh, "missing", "stale", "unknown"
+    lock_state: Optional[LockState] = None  # None: fresh, or no lock is configured
     severity: Dict[str, str] = field(default_factory=dict)
-    raw: Optional[Callable[[str], bytes]] = None  # a Dockerfile's bytes, as the run read them
 
     def find(self, code: str, path: str, line: int, column: int, message: str, fix: Optional[Fix] = None,
              severity: Optional[str] = None) -> Finding:
@@ -48,16 +48,6 @@ class Context:
         if not comp or not comp.index:
             return None
         return self.snap.release(comp.index[0], version)
-
-    def column_of(self, path: str, line: int, value: str) -> int:
-        """The 1-based column of `value` on a line of a Dockerfile (1 when it is not found there)."""
-        try:
-            data = self.raw(path) if self.raw else open(path, "rb").read()
-            text = data.decode("utf-8", "replace").split("\n")[line - 1]
-        except (OSError, IndexError):
-            return 1
-        at = text.find(value) if value else -1
-        return at + 1 if at >= 0 else 1
 
 
 def rule(code: str, after_suppression: bool = False):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import List, Optional, Set, Tuple
+from typing import List, Literal, Optional, Set, Tuple, get_args
 
-KINDS = ("arg", "env", "from", "pip", "git")
+from aligner.base.span import Span
+
+Kind = Literal["arg", "env", "from", "pip", "git"]
+KINDS = get_args(Kind)
 # dynamic: computed while the image builds (`$(cat f)`); unset: a variable with no value in the file;
 # local: no version, installed from the image's own wheels (--find-links, --no-index);
 # constrained: no version here, a constraints file (-c, PIP_CONSTRAINT, UV_CONSTRAINT) decides it
-FORMS = ("version", "range", "commit", "moving", "empty", "dynamic", "unset", "local", "constrained")
+Form = Literal["version", "range", "commit", "moving", "empty", "dynamic", "unset", "local", "constrained"]
+FORMS = get_args(Form)
 
 
 @dataclass(frozen=True)
@@ -18,11 +22,11 @@ class Pin:
 
     path: str
     component: str
-    kind: str  # one of KINDS
+    kind: Kind
     name: str  # variable, image repository, distribution or git repository
     value: str  # the bytes at [start, end) as written
     version: Optional[str]  # normal form, None for commits, branches, empty
-    form: str  # one of FORMS
+    form: Form
     line: int  # 1-based line of the value
     column: int  # 1-based character column of the value
     start: Optional[int]  # byte offsets of the value; None when no one span holds it
@@ -35,6 +39,10 @@ class Pin:
     visible: bool = True  # False: reached through a global ARG the stage did not redeclare
     cuda: Optional[str] = None  # pip: the CUDA its index or torch backend names ("12.8", "cpu")
     platforms: Tuple[str, ...] = ()  # the only platforms whose build runs the command (a TARGETARCH branch); () all
+
+    @property
+    def span(self) -> Span:
+        return Span(self.path, self.line, self.column, self.start, self.end)
 
     def to_json(self) -> dict:
         out = asdict(self)
@@ -61,13 +69,14 @@ class Stage:
 class Variable:
     """An ARG or ENV declaration, for rules that read values that are not pins."""
 
-    kind: str  # arg | env
+    kind: Literal["arg", "env"]
     name: str
     value: Optional[str]  # after substitution; None for `ARG NAME` without default
     line: int
     stage: Optional[str]
     value_line: int = 0  # line of the value's first byte: an ARG's, when `ENV X=${X}` copies it
     unknown: bool = False  # the value holds what the build computes or a variable with no value
+    span: Optional[Span] = None  # where the value's bytes are, when one run of the file holds them
 
 
 @dataclass(frozen=True)

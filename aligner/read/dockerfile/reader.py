@@ -19,6 +19,7 @@ from aligner.read.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Var
 from aligner.read.dockerfile.traced import Piece, Traced
 from aligner.read.dockerfile.words import WordError, expand_word, shell_program, split_raw
 from aligner.base.errors import InputError
+from aligner.base.span import Span
 from aligner.know.versions import form, normalise
 
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -211,6 +212,15 @@ class _Reader:
                 out.append((name, value))
         return out
 
+    def _span(self, value: Optional[Traced]) -> Optional[Span]:
+        """Where a declared value's bytes are, when one run of the file holds all of them."""
+        where = value.locate(0, len(value.text)) if value is not None and value.text else None
+        if where is None:
+            return None
+        (a, b), _ = where
+        src = self.src
+        return Span(src.path, src.line_of(a), src.column_of(a), src.byte_offset(a), src.byte_offset(b))
+
     def _name(self, name: str, inst: Instruction) -> str:
         if not _VAR_NAME.fullmatch(name):
             raise self.src.error(inst.line, f"{inst.keyword} name {name[:40]!r} is not a valid variable name")
@@ -221,7 +231,8 @@ class _Reader:
         head = next((p for p in value.pieces if not p.synthetic and p.start >= 0), None) if value is not None else None
         value_line = self.src.line_of(head.start) if head else self.inst.line
         self.out.variables.append(Variable(kind, name, value.text if value is not None else None, self.inst.line,
-                                           label, value_line, bool(value is not None and value.unknown)))
+                                           label, value_line, bool(value is not None and value.unknown),
+                                           self._span(value)))
         if value is None:
             return
         component, requirement = None, False

@@ -23,6 +23,6 @@ def tag_disagrees(ctx: Context) -> Iterator[Finding]:
                 for comp, version, _, _ in tags.claims(var.value, known, engines[0] if len(engines) == 1 else None):
                     pins = img.exact(comp)
                     if pins and all(Version(p.version) != Version(version) for p in pins):
-                        yield ctx.find("AL010", df.path, var.line, ctx.column_of(df.path, var.line, var.value),
+                        yield ctx.find("AL010", df.path, var.line, var.span.column if var.span and var.span.line == var.line else 1,
                                        f"{var.name} says {comp} {version}, but the image pins {pins[0].version} "
                                        f"({ctx.at(pins[0])})")

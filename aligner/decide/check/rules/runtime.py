@@ -128,7 +128,7 @@ def gpu_arch(ctx: Context) -> Iterator[Finding]:
                 roots.add((var.value_line, var.value))
                 targets, bad = archs.parse(var.value)
                 line = var.value_line or var.line
-                col = ctx.column_of(df.path, line, var.value)
+                col = var.span.column if var.span else 1
                 for raw in bad:
                     yield ctx.find("AL006", df.path, line, col, f"{var.name}: {raw!r} is not a CUDA architecture")
                 for t in targets:
