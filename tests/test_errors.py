@@ -112,3 +112,38 @@ def test_missing_extra_of_an_extra_is_an_error(tmp_path):
                  'all = ["ai-dynamo[vllm,nosuch]"]\n')
     with pytest.raises(InputError, match="nosuch"):
         upstream.load(str(p)).requirements("all")
+
+
+def test_every_error_aligner_raises_is_one_family():
+    """Each is rendered by the command line the same way; none escapes as a traceback."""
+    from aligner.act.verify.docker import EngineError
+    from aligner.act.verify.uvcheck import UvError
+    from aligner.base.errors import AlignerError, DataError, ToolError, UsageError
+    from aligner.decide.resolve import Conflict
+    from aligner.know.facts import FactsError
+    from aligner.know.fetch import FetchError
+    from aligner.know.indexurl import IndexConfigError
+    from aligner.know.snapshot import SnapshotError
+    from aligner.read.dockerfile.words import WordError
+    from aligner.read.rewrite import RewriteError
+
+    assert issubclass(FactsError, DataError) and issubclass(SnapshotError, DataError)
+    assert all(issubclass(c, ToolError) for c in (EngineError, UvError, FetchError, IndexConfigError))
+    assert all(issubclass(c, AlignerError) for c in (InputError, UsageError, Conflict, WordError, RewriteError))
+    assert Conflict("img", ["a", "b"]).status == 1, "no aligned set is a finding, not an error"
+    assert InputError("Dockerfile", 3, "bad").render() == "error: Dockerfile:3: bad"
+    assert UsageError("--jobs", "must be at least 1", hint="try 2").render() == (
+        "error: --jobs: must be at least 1\nhint: try 2")
+
+
+@pytest.mark.parametrize("argv,said", [
+    (["fix", "--report", "x.txt"], "error: --report: must name a .md or .json file\n"),
+    (["check", "--select", "XX9"], "error: --select: unknown rule code 'XX9'\nhint: see `aligner rules list`\n"),
+    (["verify", "--jobs", "0"], "error: --jobs: must be at least 1\n"),
+    (["report", "--check"], "error: --check: needs --output FILE: the file to compare with\n"),
+])
+def test_a_usage_error_names_its_option_and_exits_2(tmp_path, run_aligner, argv, said):
+    (tmp_path / "aligner.toml").write_text("")
+    result = run_aligner(*argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == said and "Traceback" not in result.stderr

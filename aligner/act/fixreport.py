@@ -123,3 +123,10 @@ def classify(before: List[dict], after, p: Plan):
         said = "no automatic fix" if kind.strip().startswith("none") else "not fixed by this run"
         left.append(dict(f, why=f"unsafe fix not applied: {why}" if why else f"{said}: {how.strip() or kind}"))
     return fixed, left
+
+
+# `aligner fix --report FILE.md|FILE.json`: (plan, fixed, left, applied) -> the report
+FORMATS = {
+    "md": to_markdown,
+    "json": lambda p, fixed, left, applied: to_json(p, fixed, left),
+}

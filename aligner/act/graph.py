@@ -122,3 +122,6 @@ def print_tree(graphs: List, console=None) -> None:
 
 def find(graphs: List, image: Optional[str]):
     return [g for g in graphs if image is None or g.graph["name"] == image]
+
+
+FORMATS = ("tree", "json", "dot", "svg")  # `aligner graph --format`: tree printed, svg one image at a time

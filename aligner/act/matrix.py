@@ -283,3 +283,6 @@ def to_json(m: Matrix) -> str:
         "sources": sources(m),
     }
     return json.dumps(doc, indent=2) + "\n"
+
+
+FORMATS = {"md": to_markdown, "json": to_json}  # `aligner report --format`

@@ -36,7 +36,7 @@ def _note(pin) -> str:
     return "; ".join(notes)
 
 
-def print_table(files: List[Dockerfile]) -> None:
+def print_table(files: List[Dockerfile], errors: List[InputError] = ()) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -63,3 +63,6 @@ def print_table(files: List[Dockerfile]) -> None:
     if count:
         console.print(table)
     console.print(f"{count} pins in {len(files)} Dockerfiles")
+
+
+FORMATS = {"table": print_table, "json": print_json}  # `aligner pins --format`: (files, errors) -> printed

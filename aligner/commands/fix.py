@@ -30,10 +30,11 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aligner.act import repolock
-    from aligner.base.errors import UsageError
 
-    if args.report and not args.report.endswith((".md", ".json")):
-        raise UsageError("--report", "must name a .md or .json file")
+    if args.report:
+        from aligner.act.fixreport import FORMATS
+
+        options.report_format("--report", args.report, FORMATS)
     ws = options.workspace(args)
     with repolock.held(ws.cfg.root) if args.apply else contextlib.nullcontext():
         return _fix(args, ws)
@@ -86,8 +87,8 @@ def _fix(args: argparse.Namespace, ws) -> int:
     if args.report:
         after = _findings(ws) if args.apply else None
         fixed, left = fixreport.classify(before, after, plan)
-        body = (fixreport.to_markdown(plan, fixed, left, args.apply) if args.report.endswith(".md")
-                else fixreport.to_json(plan, fixed, left))
+        render = fixreport.FORMATS[options.report_format("--report", args.report, fixreport.FORMATS)]
+        body = render(plan, fixed, left, args.apply)
         atomic_write(Path(args.report).resolve(), body.encode("utf-8"))
     if not plan.changed():
         print("nothing to change", file=sys.stderr)

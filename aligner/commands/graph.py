@@ -8,14 +8,13 @@ import sys
 from aligner.base import status
 from aligner.commands import options
 
-FORMATS = ("tree", "json", "dot", "svg")
-
-
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = ("The constraint graph: components as nodes, constraints as edges with "
                      "their provenance. svg needs Graphviz's `dot`.")
     options.config(p)
     p.add_argument("--image", help="only this image")
+    from aligner.act.graph import FORMATS
+
     p.add_argument("--format", choices=FORMATS, default="tree")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
 

@@ -68,3 +68,13 @@ def recorded_lock(ws):
     if not path.exists():
         raise InputError(shown(path), None, "no lock: run `aligner lock` first")
     return path, lock.read(path)
+
+
+def report_format(option: str, path: str, formats) -> str:
+    """The format a report file's suffix names (FILE.md, FILE.json), among `formats`."""
+    from aligner.base.errors import UsageError
+
+    suffix = path.rsplit(".", 1)[-1] if "." in path else ""
+    if suffix not in formats:
+        raise UsageError(option, f"must name a {' or '.join('.' + f for f in formats)} file")
+    return suffix

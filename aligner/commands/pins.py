@@ -18,7 +18,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     options.config(p, network=False)
     p.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
-    p.add_argument("--format", choices=("table", "json"), default="table",
+    from aligner.act.pinsview import FORMATS
+
+    p.add_argument("--format", choices=tuple(FORMATS), default="table",
                    help="table for people (default); json for tools, see README 'Pin JSON'")
 
 
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from aligner.read import discover
     from aligner.read.dockerfile import read_file
     from aligner.base.errors import InputError
-    from aligner.act.pinsview import print_json, print_table
+    from aligner.act.pinsview import FORMATS
 
     options.load_config(args)  # the config's own components, and its errors
     files, errors = discover.find(args.paths)
@@ -36,10 +38,7 @@ def run(args: argparse.Namespace) -> int:
             parsed.append(read_file(path))
         except InputError as exc:
             errors.append(exc)
-    if args.format == "json":
-        print_json(parsed, errors)
-    else:
-        print_table(parsed)
+    FORMATS[args.format](parsed, errors)
     for exc in errors:
         print(f"error: {exc}", file=sys.stderr)
     if not files and not errors:

@@ -36,7 +36,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.epilog = ("exit status: 0 written, printed or current, 1 --check found the file missing or stale, "
                 "2 usage or input error (no lock)")
     options.config(p, network=False)
-    p.add_argument("--format", choices=("md", "json"), default=None,
+    from aligner.act.matrix import FORMATS
+
+    p.add_argument("--format", choices=tuple(FORMATS), default=None,
                    help="md, a Markdown page, or json, for tools (README 'aligner report' documents it); "
                         "default: json when --output ends in .json, else md")
     p.add_argument("-o", "--output", metavar="FILE",
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {options.shown(path)} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "reporting it as written", file=sys.stderr)
     m = matrix.build(ws.cfg, data)
-    text = (matrix.to_json(m) if fmt == "json" else matrix.to_markdown(m)).encode("utf-8")
+    text = matrix.FORMATS[fmt](m).encode("utf-8")
     if not args.output:
         sys.stdout.buffer.write(text)
         return status.OK

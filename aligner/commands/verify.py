@@ -101,8 +101,10 @@ def targets_of(args, ws, platforms=None):
 def run(args) -> int:
     from aligner.base.errors import UsageError
 
-    if args.report and not args.report.endswith((".md", ".json")):
-        raise UsageError("--report", "must name a .md or .json file")
+    if args.report:
+        from aligner.act.verify.report import FORMATS
+
+        options.report_format("--report", args.report, FORMATS)
     if args.jobs < 1:
         raise UsageError("--jobs", "must be at least 1")
     ws = options.workspace(args)
@@ -233,5 +235,5 @@ def _write_report(path: str, report: dict) -> None:
     from aligner.base.atomic import atomic_write
 
     build, resolve = report.get("build", []), report.get("resolve", [])
-    text = show.to_json(build, resolve) if path.endswith(".json") else show.markdown(build, resolve)
+    text = show.FORMATS[options.report_format("--report", path, show.FORMATS)](build, resolve)
     atomic_write(Path(path).resolve(), text.encode("utf-8"))

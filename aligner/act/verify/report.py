@@ -80,3 +80,6 @@ def to_json(results: List[Result], resolved: Sequence = ()) -> str:
              "rows": [row.to_json() for row in r.rows]} for r in results]
     body["resolve"] = [r.to_json() for r in resolved]
     return json.dumps(body, indent=2) + "\n"
+
+
+FORMATS = {"md": markdown, "json": to_json}  # `aligner verify --report FILE.md|FILE.json`
