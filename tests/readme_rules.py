@@ -19,6 +19,7 @@ def current() -> str:
 
 
 def main(argv) -> int:
+    import tests.conftest  # noqa: F401  (this checkout's aligner and its rules/, as in the tests)
     from aligner.know.codes import table
 
     if current() == table():

@@ -118,6 +118,13 @@ def test_rewritten_value_is_not_changed_by_an_escape_before_it():
     check_never_rewritten(b'FROM python\nRUN pip install "vllm==\\$A"\n', "vllm", "0.11.0", read_as="$A")
 
 
+def test_a_shell_escape_counts_under_another_escape_directive():
+    # under `# escape=``, RUN's `"\\$A"` is still the shell's escape of `$`: the span of `$A` left the
+    # backslash out, and rewritten to v0.0 the clone's branch read `\\v0.0`
+    data = b'# escape=`\nFROM python:3.12-slim\nRUN git clone -b "\\$A" https://github.com/openucx/ucx.git\n'
+    check_never_rewritten(data, "ucx", "0.0", read_as="$A")
+
+
 def test_rewritten_value_does_not_join_the_variable_before_a_continuation():
     # the same across a line continuation: `$A\\<newline>.1`
     check_never_rewritten(b"FROM python\nARG VLLM_REF=$A\\\n.1\n", "vllm", "0.11.0", read_as=".1")

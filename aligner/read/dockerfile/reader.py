@@ -386,8 +386,11 @@ class _Reader:
         before = re.sub(r"%s[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*" % esc, "", before)
         if re.search(r"(?<!%s)\$[A-Za-z_][A-Za-z0-9_]*$" % esc, before):
             return False
-        run = len(before) - len(before.rstrip(self.src.escape))
-        return run % 2 == 0
+        # the shell escapes with a backslash whatever Docker escapes with: under `# escape=``, RUN "\\$A" is $A
+        for char in dict.fromkeys((self.src.escape, "\\")):
+            if (len(before) - len(before.rstrip(char))) % 2:
+                return False
+        return True
 
     def _pin(self, f: Found) -> None:
         src, inst = self.src, self.inst
