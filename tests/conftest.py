@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HOOKS = ROOT / "tests" / "hooks"
+HOOKS = ROOT / "tests" / "support" / "hooks"
 
 sys.path.insert(0, str(HOOKS))
 import checkout_rules  # noqa: E402  (aligner.rules is this checkout's rules/, in this process too)
@@ -27,9 +27,9 @@ def aligner_cmd() -> List[str]:
 
 
 def aligner_env(base: Optional[Dict[str, str]] = None, **extra: str) -> Dict[str, str]:
-    """base (os.environ by default) and extra, with tests/hooks and this checkout's root first on PYTHONPATH:
-    the root so that `-m aligner` imports this checkout's package, tests/hooks so that `aligner.rules` is its
-    rules/ (tests/hooks/checkout_rules.py). Entries already there (tests/hooks put by tests/processes.py) stay."""
+    """base (os.environ by default) and extra, with tests/support/hooks and this checkout's root first on PYTHONPATH:
+    the root so that `-m aligner` imports this checkout's package, tests/support/hooks so that `aligner.rules` is its
+    rules/ (tests/support/hooks/checkout_rules.py). Entries already there (tests/support/hooks put by tests/support/processes.py) stay."""
     out = dict(os.environ if base is None else base, **extra)
     entries = [str(HOOKS), str(ROOT), *(out.get("PYTHONPATH") or "").split(os.pathsep)]
     out["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(e for e in entries if e))
@@ -50,9 +50,9 @@ def run_aligner():
 @pytest.fixture
 def served_upstream(tmp_path, monkeypatch):
     """The dynamo fixture repo with its upstream pyproject served over http by the fault-injecting server
-    (tests/pep691_server.py, at /up/pyproject.toml), and a cache of its own: (repo, server, url)."""
-    from tests.pep691_server import Index
-    from tests.repos import copy_repo
+    (tests/support/pep691_server.py, at /up/pyproject.toml), and a cache of its own: (repo, server, url)."""
+    from tests.support.pep691_server import Index
+    from tests.support.repos import copy_repo
 
     repo = copy_repo("dynamo", tmp_path)
     body = (repo / "upstream" / "pyproject.toml").read_bytes()

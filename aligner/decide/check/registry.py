@@ -3,7 +3,7 @@
 A rule is a function `(Context) -> Iterator[Finding]`, registered with `@rule("AL0nn")`; a code may
 have several functions (they report in order). A rule with `after_suppression=True` is given the
 pragmas that suppressed nothing as well (AL100). Its page (what, why, example, fix) is in
-rules/codes.toml; tests/test_check_rules.py holds pages, registered rules and fixtures together.
+rules/codes.toml; tests/unit/test_check_rules.py holds pages, registered rules and fixtures together.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The real-world accuracy suite (tests/realworld/): its scores and floors."""

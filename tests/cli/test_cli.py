@@ -1,0 +1,77 @@
+"""The CLI as users run it: this checkout's aligner (`python3 -m aligner`), never whichever is on PATH."""
+
+import json
+from pathlib import Path
+
+from aligner import __version__
+
+CASES = Path(__file__).parent.parent / "fixtures" / "dockerfiles"
+
+
+def test_version(run_aligner):
+    result = run_aligner("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"aligner {__version__}"
+
+
+def test_help_explains_pins(run_aligner):
+    result = run_aligner("pins", "--help")
+    assert result.returncode == 0
+    for word in ("Dockerfile.*", "Containerfile", "--format", "json"):
+        assert word in result.stdout
+
+
+def test_no_command_prints_help_and_exits_2(run_aligner):
+    result = run_aligner()
+    assert result.returncode == 2 and "usage: aligner" in result.stdout
+
+
+def test_pins_json_is_stable_and_documented(tmp_path, run_aligner):
+    df = tmp_path / "Dockerfile.vllm"
+    df.write_text('ARG VLLM_REF="v0.10.2"\nFROM python:3.12-slim AS app\nARG VLLM_REF\n'
+                  'RUN pip install "vllm==${VLLM_REF#v}"\n')
+    result = run_aligner("pins", "--format", "json", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["version"] == 1 and out["errors"] == []
+    keys = ["path", "component", "kind", "name", "value", "version", "form", "line", "column", "start", "end",
+            "stage", "op", "extras", "via", "use_line", "visible", "cuda", "platforms"]
+    assert all(list(p) == keys for p in out["pins"])
+    rows = [(p["kind"], p["component"], p["value"], p["line"], p["stage"], p["via"]) for p in out["pins"]]
+    assert rows == [
+        ("arg", "vllm", "v0.10.2", 1, None, None),
+        ("from", "python", "3.12", 2, "app", None),
+        ("pip", "vllm", "v0.10.2", 1, "app", "VLLM_REF"),
+    ]
+    again = run_aligner("pins", "--format", "json", str(tmp_path))
+    assert again.stdout == result.stdout
+
+
+def test_pins_table_lists_location_kind_and_stage(tmp_path, run_aligner):
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM nvidia/cuda:12.8.1-devel-ubuntu24.04 AS base\nRUN pip install nixl==0.7.1\n")
+    result = run_aligner("pins", str(df))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(f"{df}:1:" in l and "cuda" in l and "12.8.1" in l and "from" in l and "base" in l for l in lines)
+    assert any(f"{df}:2:" in l and "nixl" in l and "0.7.1" in l and "pip" in l for l in lines)
+    assert lines[-1] == "2 pins in 1 Dockerfiles"
+
+
+def test_directories_are_searched_by_name(tmp_path, run_aligner):
+    for name in ("Dockerfile", "Dockerfile.trtllm", "vllm.Dockerfile", "Containerfile", "notes.txt", "Dockerfile.d/x"):
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("FROM python:3.12\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "Dockerfile").write_text("FROM python:3.11\n")
+    result = run_aligner("pins", "--format", "json", str(tmp_path))
+    paths = sorted(Path(p["path"]).relative_to(tmp_path).as_posix() for p in json.loads(result.stdout)["pins"])
+    assert paths == ["Containerfile", "Dockerfile", "Dockerfile.trtllm", "vllm.Dockerfile"]
+
+
+def test_repo_own_files(run_aligner):
+    root = Path(__file__).resolve().parent.parent.parent
+    result = run_aligner("pins", "--format", "json", "dockerfiles/", "tests/", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["pins"]) > 50

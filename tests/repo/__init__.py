@@ -1,0 +1,1 @@
+"""The repository itself: README commands, packaging, hygiene, the security notes."""

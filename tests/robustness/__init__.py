@@ -1,0 +1,1 @@
+"""Hostile conditions: fuzzing, bad input, interrupts, concurrency, network faults, no shell."""

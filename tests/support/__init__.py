@@ -1,0 +1,1 @@
+"""Shared support of the tests: local servers, processes, fixture repositories, generators."""

@@ -1,0 +1,1 @@
+"""One module's behaviour at a time, in process."""
