@@ -94,9 +94,12 @@ class Matrix:
     images: List[ImageRow]
 
 
-def build(cfg: Config, data: dict) -> Matrix:
-    """The matrix of a read lock (aligner.decide.lock.read) and the config it belongs to."""
+def build(cfg: Config, data: dict, parsed=None) -> Matrix:
+    """The matrix of a read lock (aligner.decide.lock.read) and the config it belongs to; `parsed(path)`
+    gives a Dockerfile as the run read it (a workspace's), else it is read here."""
     from aligner.read.dockerfile import read_file
+
+    parsed = parsed or read_file
 
     rows = []
     for img in sorted(data.get("image", []), key=lambda i: str(i.get("name", ""))):
@@ -108,7 +111,7 @@ def build(cfg: Config, data: dict) -> Matrix:
                        {str(k): str(v) for k, v in img.get("pins", {}).items()}, conf.driver if conf else None)
         seen = set()
         for rel in files:
-            for var in read_file(str(cfg.root / rel)).variables:
+            for var in parsed(str(cfg.root / rel)).variables:
                 if var.value is None or not archs.ARCH_VARIABLES.fullmatch(var.name):
                     continue
                 targets, _ = archs.parse(var.value)  # entries that are no architecture: AL006 says so

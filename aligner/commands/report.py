@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if not fresh:
         print(f"note: {options.shown(path)} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "reporting it as written", file=sys.stderr)
-    m = matrix.build(ws.cfg, data)
+    m = matrix.build(ws.cfg, data, ws.parsed)
     text = matrix.FORMATS[fmt](m).encode("utf-8")
     if not args.output:
         sys.stdout.buffer.write(text)

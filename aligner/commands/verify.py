@@ -95,7 +95,7 @@ def targets_of(args, ws, platforms=None):
     if bad:
         raise UsageError("--platform", f"unknown platform {bad[0]!r} (known: {', '.join(sorted(KNOWN_PLATFORMS))})")
     return plan.targets(data, cfg.root, catalog(), contexts, args.images, platforms,
-                              pairs(args.build_arg, "--build-arg"), display(str(path)))
+                              pairs(args.build_arg, "--build-arg"), display(str(path)), ws.raw)
 
 
 def run(args) -> int:

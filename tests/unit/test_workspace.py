@@ -91,3 +91,21 @@ def test_a_dry_run_fix_writes_no_dockerfile_and_reads_each_once(counted):
         assert opens.reads[os.path.realpath(repo / name)] == 1, (name, opens.events)
     assert len(resolved) == IMAGES
     assert Path("fix-report.json").exists()
+
+
+def test_report_reads_each_dockerfile_once(counted):
+    repo, opens, resolved = counted
+    assert cli.main(["lock"]) == 0
+    opens.reads.clear(), opens.events.clear()
+    assert cli.main(["report", "--format", "json"]) == 0
+    for name in DOCKERFILES:  # once for the lock's freshness, the arch lists from the same bytes
+        assert opens.reads[os.path.realpath(repo / name)] == 1, (name, opens.events)
+
+
+def test_bake_reads_each_dockerfile_once(counted):
+    repo, opens, resolved = counted
+    assert cli.main(["lock"]) == 0
+    opens.reads.clear(), opens.events.clear()
+    assert cli.main(["bake", "--print"]) == 0
+    for name in DOCKERFILES:
+        assert opens.reads[os.path.realpath(repo / name)] == 1, (name, opens.events)

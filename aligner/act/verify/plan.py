@@ -59,9 +59,9 @@ def lock_args(path: str, locked: Dict[str, str], cat: Catalog) -> Dict[str, str]
     return _locked_doc(path, locked, cat)[0]
 
 
-def _locked_doc(path: str, locked: Dict[str, str], cat: Catalog):
-    """(lock_args, the file as the lock's values make it)."""
-    data = read_bytes(path)
+def _locked_doc(path: str, locked: Dict[str, str], cat: Catalog, raw=None):
+    """(lock_args, the file as the lock's values make it); `raw(path)` gives the bytes the run read."""
+    data = (raw or read_bytes)(path)
     doc = read(path, data, cat)
     pins = [p for p in doc.pins if p.kind == "arg" and p.component in locked]
     changes = {p: render(p, locked[p.component]) for p in pins if p.start is not None}
@@ -126,7 +126,9 @@ def _slug(text: str) -> str:
 
 def targets(lock_data: dict, root: Path, cat: Catalog, contexts: Dict[str, str], only: Optional[List[str]] = None,
             platforms: Optional[List[str]] = None, overrides: Optional[Dict[str, str]] = None,
-            lock_path: str = "lock") -> List[Target]:
+            lock_path: str = "lock", raw=None) -> List[Target]:
+    """The builds of the lock's images (one per image and platform); `raw(path)` gives a Dockerfile's bytes
+    as the run read them (a workspace's)."""
     images = {img["name"]: img for img in lock_data.get("image", [])}
     unknown = [n for n in (only or []) if n not in images]
     if unknown:
@@ -144,7 +146,7 @@ def targets(lock_data: dict, root: Path, cat: Catalog, contexts: Dict[str, str],
         if not files:
             raise InputError(str(root), None, f"image {name!r} has no dockerfiles in the lock; run `aligner lock`")
         # what each Dockerfile takes from the lock, and the FROM ARGs of a later one: the same on every platform
-        locked_docs = [_locked_doc(str(root / rel), locked, cat) for rel in files]
+        locked_docs = [_locked_doc(str(root / rel), locked, cat, raw) for rel in files]
         files_args = [args for args, _ in locked_docs]
         refs = [None] + [_base_refs(doc) for _, doc in locked_docs[1:]]  # FROM lines: the lock changes ARGs only
         for i, ref in enumerate(refs[1:], 1):
