@@ -1,6 +1,7 @@
 """The committed snapshot: deterministic, complete, and true to the index metadata."""
 
 import json
+from aligner.base import _toml as tomllib  # tomllib, or tomli before Python 3.11
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -13,6 +14,7 @@ from aligner.know.index import IndexClient, parse_metadata
 from aligner.know.snapshot import Snapshot, build_project, default_dir, dumps
 from tests.support.pep691_server import Index
 
+ROOT = Path(__file__).resolve().parent.parent.parent
 RECORDED = Path(__file__).parent.parent / "fixtures" / "index"
 
 
@@ -92,8 +94,15 @@ def test_build_is_deterministic_and_keeps_only_what_aligner_needs(tmp_path):
     record = json.loads(first)
     assert [r["version"] for r in record["releases"]] == ["0.10.1", "0.10.2"]
     newest = record["releases"][-1]
-    kept = {Requirement(r).name for r in newest["requires-dist"]}
+    kept = {canonicalize_name(Requirement(r).name) for r in newest["requires-dist"]}
     assert {"torch", "flashinfer-python", "xformers", "torchvision", "torchaudio"} <= kept
-    assert not kept & {"numpy", "regex", "pandas", "transformers", "xgrammar"}
+    # what it keeps, from rules/components.toml itself: the pip names of the components and [snapshot] keep
+    rules = tomllib.loads((ROOT / "rules" / "components.toml").read_text())
+    wanted = {canonicalize_name(n) for c in rules["component"].values() for n in c.get("pip", ())}
+    wanted |= {canonicalize_name(n) for n in rules["snapshot"]["keep"]}
+    named = {canonicalize_name(Requirement(line.split(":", 1)[1]).name)
+             for line in meta.splitlines() if line.startswith("Requires-Dist:")}
+    assert kept == named & wanted
+    assert named - wanted >= {"numpy", "regex", "transformers"}, "the metadata names more than aligner keeps"
     assert newest["sdist"] is True and newest["platforms"] == ["linux/amd64"]
     assert record["releases"][0]["yanked"] is True
