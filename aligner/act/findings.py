@@ -18,17 +18,19 @@ JSON_VERSION = 1
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def summary(findings: List[Finding]) -> str:
+def summary(findings: List[Finding], unread: int = 0) -> str:
+    """The last line; `unread` files that could not be read are never summed up as "No findings"."""
+    tail = f"; {unread} file{'s' if unread != 1 else ''} could not be read (see the errors)" if unread else ""
     if not findings:
-        return "No findings."
+        return f"No findings in the files read{tail}." if unread else "No findings."
     c = Counter(f.severity for f in findings)
     parts = [f"{c[s]} {s}{'s' if c[s] != 1 else ''}" for s in ("error", "warning", "info") if c[s]]
-    return f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)})."
+    return f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}){tail}."
 
 
 def concise(outcome) -> str:
     lines = [f"{f.path}:{f.line}:{f.column}: {f.code} [{f.severity}] {f.message}" for f in outcome.findings]
-    return "\n".join(lines + [summary(outcome.findings)]) + "\n"
+    return "\n".join(lines + [summary(outcome.findings, len(outcome.errors))]) + "\n"
 
 
 def to_json(outcome) -> str:
@@ -142,7 +144,7 @@ def text(outcome, color: bool = False) -> str:
             console.print(f"  [dim]     |[/dim] {' ' * (f.column - 1)}[{styles[f.severity]}]^[/]")
         if f.fix:
             console.print(f"  [dim]fix ({'safe' if f.fix.safe else 'unsafe'}): {_esc(f.fix.description)}[/dim]")
-    console.print(summary(outcome.findings))
+    console.print(summary(outcome.findings, len(outcome.errors)))
     return buf.getvalue()
 
 

@@ -47,14 +47,16 @@ def edits_listing(p: Plan) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def to_json(p: Plan, fixed: List[dict], left: List[dict]) -> str:
+def to_json(p: Plan, fixed: List[dict], left: List[dict], applied: bool = False) -> str:
+    """`applied`: whether this run wrote its edits (--apply); a dry run's edits are all `applied: false`."""
     return json.dumps({
         "version": 1,
+        "applied": applied,
         "lock": p.lock_note,
         "images": [{"name": name, "matrix": [dict(component=c, before=b, after=a, why=w) for c, b, a, w in rows]}
                    for name, rows in sorted(p.matrix.items())],
         "edits": [dict(path=rel(fp.path), line=e.pin.line, component=e.pin.component, before=e.before, after=e.after,
-                       safe=e.unsafe is None, applied=True, unsafe=e.unsafe) for fp in p.files for e in fp.edits
+                       safe=e.unsafe is None, applied=applied, unsafe=e.unsafe) for fp in p.files for e in fp.edits
          if not e.aux]
         + [dict(path=rel(fp.path), line=e.pin.line, component=e.pin.component, before=e.before, after=e.after,
                 safe=False, applied=False, unsafe=e.unsafe) for fp in p.files for e in fp.skipped],
@@ -128,5 +130,5 @@ def classify(before: List[dict], after, p: Plan):
 # `aligner fix --report FILE.md|FILE.json`: (plan, fixed, left, applied) -> the report
 FORMATS = {
     "md": to_markdown,
-    "json": lambda p, fixed, left, applied: to_json(p, fixed, left),
+    "json": to_json,
 }

@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {e}", file=sys.stderr)
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
+    if not outcome.files and not outcome.errors:  # as ruff does: an empty run is said, not passed off as clean
+        print("warning: no Dockerfiles found under " + " ".join(paths), file=sys.stderr)
     if outcome.errors:
         return status.ERROR
     failing = [f for f in outcome.findings if rank(f.severity) >= rank(args.fail_on)]

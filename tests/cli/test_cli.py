@@ -75,3 +75,25 @@ def test_repo_own_files(run_aligner):
     result = run_aligner("pins", "--format", "json", "dockerfiles/", "tests/", cwd=root)
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["pins"]) > 50
+
+
+def test_check_of_a_folder_with_no_dockerfile_says_so(tmp_path, run_aligner):
+    (tmp_path / "aligner.toml").write_text("")
+    (tmp_path / "empty").mkdir()
+    result = run_aligner("check", "--no-cache", "empty", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == "warning: no Dockerfiles found under empty\n"
+
+
+def test_a_run_with_an_unreadable_file_never_says_no_findings(tmp_path, run_aligner):
+    (tmp_path / "aligner.toml").write_text("")
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good" / "Dockerfile").write_text("FROM python:3.12\n")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "Dockerfile").write_bytes(b"FROM python:3.12\nRUN echo \x00\n")
+    for fmt in ("text", "concise"):
+        result = run_aligner("check", "--no-cache", "--format", fmt, ".", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "No findings." not in result.stdout
+        assert "No findings in the files read; 1 file could not be read (see the errors)." in result.stdout
+        assert "bad/Dockerfile:2: binary file" in result.stderr

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.example_facts import EXAMPLES, copy_example
 from tests.support.repos import copy_repo
 from aligner.know.components import catalog
 from aligner.read.dockerfile import read
@@ -259,3 +260,18 @@ def test_path_in_no_image_is_an_error(tmp_path, run_aligner):
     (repo / "other.Dockerfile").write_text("FROM python:3.12\n")
     result = run_aligner("fix", "other.Dockerfile", cwd=repo)
     assert result.returncode == 2 and "not a Dockerfile of any configured image" in result.stderr
+
+
+def test_a_dry_run_json_report_says_nothing_was_applied(tmp_path, run_aligner):
+    repo = copy_example(EXAMPLES / "dynamo-alignment", tmp_path)
+    before = {p.name: p.read_bytes() for p in repo.glob("Dockerfile*")}
+    dry = run_aligner("fix", "--unsafe-fixes", "--report", "dry.json", cwd=repo)
+    assert dry.returncode == 1, dry.stderr  # changes shown
+    report = json.loads((repo / "dry.json").read_text())
+    assert report["applied"] is False and report["edits"]
+    assert all(e["applied"] is False for e in report["edits"]), report["edits"]
+    assert {p.name: p.read_bytes() for p in repo.glob("Dockerfile*")} == before, "a dry run wrote a Dockerfile"
+    wet = run_aligner("fix", "--apply", "--unsafe-fixes", "--report", "wet.json", cwd=repo)
+    assert wet.returncode == 1, wet.stderr  # changes applied
+    report = json.loads((repo / "wet.json").read_text())
+    assert report["applied"] is True and all(e["applied"] for e in report["edits"]), report["edits"]
