@@ -1,6 +1,7 @@
 """The CLI as users run it: this checkout's aligner (`python3 -m aligner`), never whichever is on PATH."""
 
 import json
+import re
 from pathlib import Path
 
 from aligner import __version__
@@ -97,3 +98,35 @@ def test_a_run_with_an_unreadable_file_never_says_no_findings(tmp_path, run_alig
         assert "No findings." not in result.stdout
         assert "No findings in the files read; 1 file could not be read (see the errors)." in result.stdout
         assert "bad/Dockerfile:2: binary file" in result.stderr
+
+
+def test_check_of_one_file_checks_its_whole_image(tmp_path, run_aligner):
+    """A hook passes only the changed file: a Python set in the base Dockerfile breaks the vllm pinned in the
+    image's other Dockerfile, and that finding must show (examples/dynamo-alignment: image dynamo-vllm is
+    Dockerfile.base then Dockerfile.dynamo-vllm)."""
+    import shutil
+
+    from packaging.specifiers import SpecifierSet
+
+    from tests.support.example_facts import EXAMPLES, release
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLES / "dynamo-alignment", repo)
+    base = repo / "Dockerfile.base"
+    assert "ARG PYTHON_VERSION=3.12\n" in base.read_text()
+    engine = (repo / "Dockerfile.dynamo-vllm").read_text()
+    assert "ARG PYTHON_VERSION=3.12\n" in engine
+    pinned = re.search(r'ARG VLLM_REF="v([0-9.]+)"', engine).group(1)
+    requires = release("vllm", pinned)["requires-python"]  # from the snapshot
+    assert not SpecifierSet(requires).contains("3.14"), requires
+    base.write_text(base.read_text().replace("ARG PYTHON_VERSION=3.12\n", "ARG PYTHON_VERSION=3.14\n"))
+
+    def al004(*paths):
+        result = run_aligner("check", "--no-cache", "--format", "json", "--select", "AL004", *paths, cwd=repo)
+        assert result.returncode == 1, result.stderr
+        return [(f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+
+    whole = al004()
+    # the engine file declares its own PYTHON_VERSION=3.12: one image, two Pythons, said in the engine file
+    assert whole and {path for path, _ in whole} == {"Dockerfile.dynamo-vllm"}, whole
+    assert al004("Dockerfile.base") == whole, "the hook's one file must show what the image shows"

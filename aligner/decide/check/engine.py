@@ -51,6 +51,7 @@ def run(paths: Sequence[str], cfg, settings: Settings, ws=None) -> Outcome:
 
     ws = ws or Workspace(cfg)
     files, errors = discover.find(paths)
+    files = whole_images(files, cfg)
     data: Dict[str, bytes] = {}
     for path in files:
         try:
@@ -70,6 +71,22 @@ def run(paths: Sequence[str], cfg, settings: Settings, ws=None) -> Outcome:
         _store(cache, outcome)  # before the read errors join: those belong to this run's paths only
     outcome.errors = errors + outcome.errors
     return outcome
+
+
+def whole_images(files: List[str], cfg) -> List[str]:
+    """The files, and with each one that belongs to a configured image the image's other Dockerfiles: an
+    image is checked whole (a Python set in its base file breaks a pin in its engine file), so a hook
+    given one changed file reports what `aligner check` reports for its image, in every file of it."""
+    given = {os.path.abspath(f) for f in files}
+    out = list(files)
+    for image in cfg.images.values():
+        members = [cfg.root / d for d in image.dockerfiles]
+        if any(os.path.abspath(m) in given for m in members):
+            for m in members:
+                if os.path.abspath(m) not in given and m.is_file():
+                    given.add(os.path.abspath(m))
+                    out.append(os.path.relpath(m))
+    return out
 
 
 def _key(cfg, data: Dict[str, bytes], codes: List[str]) -> str:
