@@ -30,6 +30,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", type=options.codes, default=(), help="only these codes or prefixes, comma separated (ALL)")
     p.add_argument("--extend-select", type=options.codes, default=(), help="add codes to the selection")
     p.add_argument("--ignore", type=options.codes, default=(), help="leave out these codes or prefixes")
+    p.add_argument("--extend-ignore", type=options.codes, default=(),
+                   help="leave out these too, keeping the config's ignore list (the pre-commit hook leaves out "
+                        "AL012: the lock hooks own the lock)")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
                    help="lowest severity that makes the exit status 1 (default: error)")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
@@ -44,12 +47,13 @@ def run(args: argparse.Namespace) -> int:
     from aligner.base.errors import UsageError
 
     cfg = options.load_config(args)
-    unknown = [c for c in (*args.select, *args.extend_select, *args.ignore)
+    unknown = [c for c in (*args.select, *args.extend_select, *args.ignore, *args.extend_ignore)
                if c != "ALL" and not any(code.startswith(c) for code in docs())]
     if unknown:
         raise UsageError("--select", f"unknown rule code {unknown[0]!r}", hint="see `aligner rules list`")
     paths = args.paths or [options.shown(p) for p in cfg.dockerfile_paths()] or ["."]
-    outcome = check(paths, cfg, Settings(args.select, args.ignore, args.extend_select, not args.no_cache))
+    outcome = check(paths, cfg, Settings(args.select, args.ignore, args.extend_select, not args.no_cache,
+                                         args.extend_ignore))
     fmt = findings.FORMATS[args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")]
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:

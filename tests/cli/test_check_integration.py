@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, aligner_cmd, aligner_env
+from tests.conftest import ROOT, aligner_env
 from tests.support.repos import copy_repo
 
 SCHEMA = ROOT / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
@@ -84,12 +84,24 @@ def test_pre_commit_try_repo_runs_the_hook(tmp_path):
     lock_hook = pre_commit[:-2] + ["aligner-lock-check", "--all-files"]
     missing = subprocess.run(lock_hook, cwd=work, capture_output=True, text=True, env=env, timeout=900)
     assert missing.returncode == 1 and "missing" in missing.stdout, missing.stdout
-    locked = subprocess.run([*aligner_cmd(), "lock"], cwd=work, capture_output=True, text=True,
-                            env=aligner_env(env), timeout=300)
-    assert locked.returncode == 0, locked.stderr
+    # the missing lock is said once: by the lock hook, not again by aligner-check
+    checked = subprocess.run(pre_commit, cwd=work, capture_output=True, text=True, env=env, timeout=900)
+    assert checked.returncode == 0 and "AL012" not in checked.stdout, checked.stdout
+    # aligner-lock writes the lock, as uv's uv-lock hook does
+    write_hook = pre_commit[:-2] + ["aligner-lock", "--all-files"]
+    wrote = subprocess.run(write_hook, cwd=work, capture_output=True, text=True, env=env, timeout=900)
+    assert (work / "lock" / "aligner.lock").is_file(), wrote.stdout
     git("add", "lock/aligner.lock")
     present = subprocess.run(lock_hook, cwd=work, capture_output=True, text=True, env=env, timeout=900)
     assert present.returncode == 0, present.stdout
+    # a pin changed: aligner-lock rewrites the tracked lock, and pre-commit fails the commit so it is added
+    (work / "Dockerfile").write_text("FROM python:3.12\nRUN pip install flashinfer-python==0.3.1\n")
+    git("add", "Dockerfile")
+    rewrote = subprocess.run(write_hook, cwd=work, capture_output=True, text=True, env=env, timeout=900)
+    assert rewrote.returncode == 1 and "files were modified by this hook" in rewrote.stdout, rewrote.stdout
+    git("add", "lock/aligner.lock")
+    assert subprocess.run(lock_hook, cwd=work, capture_output=True, text=True, env=env,
+                          timeout=900).returncode == 0
 
 
 def test_check_needs_no_network_and_imports_nothing_heavy_for_concise_output(repo, run_aligner, monkeypatch):

@@ -130,3 +130,19 @@ def test_check_of_one_file_checks_its_whole_image(tmp_path, run_aligner):
     # the engine file declares its own PYTHON_VERSION=3.12: one image, two Pythons, said in the engine file
     assert whole and {path for path, _ in whole} == {"Dockerfile.dynamo-vllm"}, whole
     assert al004("Dockerfile.base") == whole, "the hook's one file must show what the image shows"
+
+
+def test_extend_ignore_keeps_the_configs_ignore_list(tmp_path, run_aligner):
+    """What the pre-commit hook runs: `--extend-ignore AL012` adds to the config's ignore list (an
+    `--ignore` would replace it)."""
+    (tmp_path / "aligner.toml").write_text('ignore = ["AL001"]\n[images.app]\ndockerfile = "Dockerfile"\n')
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nRUN pip install flashinfer-python\n")
+
+    def codes(*flags):
+        result = run_aligner("check", "--no-cache", "--format", "json", *flags, cwd=tmp_path)
+        assert result.returncode in (0, 1), result.stderr
+        return {f["code"] for f in json.loads(result.stdout)["findings"]}
+
+    assert codes() == {"AL012"}  # the unpinned flashinfer (AL001) is ignored by the config; the lock is missing
+    assert codes("--extend-ignore", "AL012") == set()
+    assert "AL001" in codes("--ignore", "AL012")

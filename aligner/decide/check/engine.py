@@ -26,6 +26,7 @@ class Settings:
     ignore: Sequence[str] = ()
     extend_select: Sequence[str] = ()
     use_cache: bool = True
+    extend_ignore: Sequence[str] = ()  # added to the ignore list (the command line's, else the config's)
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Outcome:
 
 def selected(codes: Sequence[str], s: Settings, cfg) -> List[str]:
     select = list(s.select or cfg.select or [ALL]) + list(s.extend_select or cfg.extend_select)
-    ignore = list(s.ignore or cfg.ignore)
+    ignore = list(s.ignore or cfg.ignore) + list(s.extend_ignore)
     take = lambda code, pats: any(p == ALL or code.startswith(p.upper()) for p in pats)
     return [c for c in codes if take(c, select) and not take(c, ignore)]
 
