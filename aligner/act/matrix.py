@@ -94,12 +94,9 @@ class Matrix:
     images: List[ImageRow]
 
 
-def build(cfg: Config, data: dict, parsed=None) -> Matrix:
+def build(cfg: Config, data: dict, parsed) -> Matrix:
     """The matrix of a read lock (aligner.decide.lock.read) and the config it belongs to; `parsed(path)`
-    gives a Dockerfile as the run read it (a workspace's), else it is read here."""
-    from aligner.read.dockerfile import read_file
-
-    parsed = parsed or read_file
+    gives a Dockerfile as the run read it (a workspace's)."""
 
     rows = []
     for img in sorted(data.get("image", []), key=lambda i: str(i.get("name", ""))):

@@ -3,7 +3,9 @@
 import os
 
 
-def display(path: str) -> str:
+def display(path) -> str:
+    """A path (str or Path) as the user sees it."""
+    path = os.fspath(path)
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
 

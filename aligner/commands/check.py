@@ -7,6 +7,7 @@ import os
 import sys
 
 from aligner.base import status
+from aligner.base.paths import display
 from aligner.commands import options
 
 DESCRIPTION = (
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                if c != "ALL" and not any(code.startswith(c) for code in docs())]
     if unknown:
         raise UsageError("--select", f"unknown rule code {unknown[0]!r}", hint="see `aligner rules list`")
-    paths = args.paths or [options.shown(p) for p in cfg.dockerfile_paths()] or ["."]
+    paths = args.paths or [display(p) for p in cfg.dockerfile_paths()] or ["."]
     outcome = check(paths, cfg, Settings(args.select, args.ignore, args.extend_select, not args.no_cache,
                                          args.extend_ignore))
     fmt = findings.FORMATS[args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")]

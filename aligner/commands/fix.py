@@ -8,6 +8,7 @@ import os
 import sys
 
 from aligner.base import status
+from aligner.base.paths import display
 from aligner.commands import options
 
 
@@ -56,7 +57,7 @@ def _fix(args: argparse.Namespace, ws) -> int:
         print_conflicts(outcome)
         return status.FINDINGS
     only = [os.path.abspath(p) for p in args.paths] or None
-    configured = {os.path.abspath(p) for p in ws.configured()}
+    configured = {os.path.abspath(p) for p in ws.cfg.image_dockerfiles()}
     stray = [p for p, a in zip(args.paths, only or []) if a not in configured]
     if stray:
         raise InputError(stray[0], None, "not a Dockerfile of any configured image")
@@ -80,10 +81,10 @@ def _fix(args: argparse.Namespace, ws) -> int:
             print_conflicts(fresh)
         else:
             generated.write(lock_path, fresh.text)
-            print(f"{options.shown(lock_path)} refreshed", file=sys.stderr)
+            print(f"{display(lock_path)} refreshed", file=sys.stderr)
     elif args.apply and note:  # no file to change, but the lock is missing or stale: what `aligner lock` writes
         generated.write(lock_path, outcome.text)
-        print(f"{options.shown(lock_path)} refreshed", file=sys.stderr)
+        print(f"{display(lock_path)} refreshed", file=sys.stderr)
     if args.report:
         after = _findings(ws) if args.apply else None
         fixed, left = fixreport.classify(before, after, plan)
@@ -100,5 +101,5 @@ def _findings(ws):
     """The check findings of the configured Dockerfiles, as the workspace holds them now."""
     from aligner.decide.check.engine import Settings, run
 
-    paths = [options.shown(p) for p in ws.cfg.dockerfile_paths()]
+    paths = [display(p) for p in ws.cfg.dockerfile_paths()]
     return [f.to_json() for f in run(paths, ws.cfg, Settings(use_cache=False), ws).findings]

@@ -7,6 +7,7 @@ import contextlib
 import sys
 
 from aligner.base import status
+from aligner.base.paths import display
 from aligner.commands import options
 
 
@@ -55,13 +56,13 @@ def _check(path, outcome) -> int:
 
     old = generated.on_disk(path)
     if old is None:
-        print(f"{options.shown(path)}: missing; run `aligner lock`", file=sys.stderr)
+        print(f"{display(path)}: missing; run `aligner lock`", file=sys.stderr)
         return status.FINDINGS
     if old != outcome.text:
-        print(f"{options.shown(path)}: stale (its inputs or results changed); run `aligner lock`", file=sys.stderr)
+        print(f"{display(path)}: stale (its inputs or results changed); run `aligner lock`", file=sys.stderr)
         sys.stderr.write(generated.diff(old, outcome.text, "lock"))
         return status.FINDINGS
-    print(f"{options.shown(path)}: up to date")
+    print(f"{display(path)}: up to date")
     return status.OK
 
 
@@ -74,5 +75,5 @@ def _write(path, outcome) -> int:
               + (f", {len(li.changes)} differ from the Dockerfiles" if li.changes else ""))
         for comp, text in sorted(li.changes.items()):
             print(f"  {comp} {li.result.choices[comp].version}: {text}")
-    print(f"{options.shown(path)}: {'written' if written else 'unchanged'}")
+    print(f"{display(path)}: {'written' if written else 'unchanged'}")
     return status.OK

@@ -37,13 +37,6 @@ def load_config(args: argparse.Namespace):
     return cfg
 
 
-def shown(path) -> str:
-    """A path as the user sees it: relative to where they stand."""
-    from aligner.base.paths import display
-
-    return display(str(path))
-
-
 def workspace(args: argparse.Namespace):
     """The run's workspace: the config, and every file read once from it."""
     from aligner.relate.workspace import Workspace
@@ -61,12 +54,13 @@ def knowledge():
 
 def recorded_lock(ws):
     """(path, data) of the lock on disk; no lock is an input error that says what to run."""
-    from aligner.decide import lock
     from aligner.base.errors import InputError
+    from aligner.base.paths import display
+    from aligner.decide import lock
 
     path = ws.cfg.lock_path()
     if not path.exists():
-        raise InputError(shown(path), None, "no lock: run `aligner lock` first")
+        raise InputError(display(path), None, "no lock: run `aligner lock` first")
     return path, lock.read(path)
 
 

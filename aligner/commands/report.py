@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from aligner.base import status
+from aligner.base.paths import display
 from aligner.commands import options
 
 DESCRIPTION = """\
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     path, data = options.recorded_lock(ws)
     fresh = lock.matches_inputs(ws.cfg, data, ws.raw)
     if not fresh:
-        print(f"note: {options.shown(path)} is stale (its Dockerfiles or config changed since `aligner lock`); "
+        print(f"note: {display(path)} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "reporting it as written", file=sys.stderr)
     m = matrix.build(ws.cfg, data, ws.parsed)
     text = matrix.FORMATS[fmt](m).encode("utf-8")
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.output}: missing; {regenerate}", file=sys.stderr)
             return status.FINDINGS
         if old != text:
-            print(f"{args.output}: stale (it is not what `aligner report` makes of {options.shown(path)}); "
+            print(f"{args.output}: stale (it is not what `aligner report` makes of {display(path)}); "
                   f"{regenerate}", file=sys.stderr)
             sys.stderr.write(generated.diff(old, text, args.output))
             return status.FINDINGS

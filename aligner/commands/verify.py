@@ -89,13 +89,13 @@ def targets_of(args, ws, platforms=None):
     path, data = options.recorded_lock(ws)
     contexts = {name: img.context for name, img in cfg.images.items()}
     if not lock.matches_inputs(cfg, data, ws.raw):
-        print(f"note: {display(str(path))} is stale (its Dockerfiles or config changed since `aligner lock`); "
+        print(f"note: {display(path)} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "verifying it as written", file=sys.stderr)
     bad = [p for p in (platforms or []) if p not in KNOWN_PLATFORMS]
     if bad:
         raise UsageError("--platform", f"unknown platform {bad[0]!r} (known: {', '.join(sorted(KNOWN_PLATFORMS))})")
     return plan.targets(data, cfg.root, catalog(), contexts, args.images, platforms,
-                              pairs(args.build_arg, "--build-arg"), display(str(path)), ws.raw)
+                              pairs(args.build_arg, "--build-arg"), display(path), ws.raw)
 
 
 def run(args) -> int:

@@ -286,6 +286,6 @@ def target(ws, cat: Catalog, snap):
     fresh = recorded is not None and recorded.get("meta", {}).get("inputs") == lock.inputs_hash(
         ws.cfg, up.sha256 if up else None, ws.raw)
     prefer = lock.pins_of(recorded) if fresh else None
-    note = None if fresh else (f"{display(str(path))} is {'missing' if recorded is None else 'stale'}: fixing to a "
+    note = None if fresh else (f"{display(path)} is {'missing' if recorded is None else 'stale'}: fixing to a "
                                "lock computed in memory (run `aligner lock`)")
     return lock.compute(ws, cat, snap, prefer=prefer), prefer, note

@@ -99,7 +99,7 @@ def inputs_hash(cfg: Config, upstream_sha: Optional[str], raw=None) -> str:
     raw = raw or read_bytes
     if cfg.path:
         h.update(read_regular(cfg.path, CONFIG_MAX))
-    for path in sorted({str(cfg.root / d) for i in cfg.images.values() for d in i.dockerfiles}):
+    for path in sorted(cfg.image_dockerfiles()):
         h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + raw(path))
     h.update((upstream_sha or "").encode())
     h.update(rules_digest(leave_out=("codes.toml",)))  # a rule page decides no version
@@ -244,7 +244,7 @@ def compute(ws, cat: Catalog, snap: Snapshot, upgrade=frozenset(),
     up = ws.upstream()
     if not cfg.images:
         raise InputError(str(cfg.path or "aligner.toml"), None, "no images configured: add [tool.aligner.images.NAME]")
-    inputs = [problem.build(img, cfg.root, up, cat, upgrade, ws) for img in cfg.images.values()]
+    inputs = [problem.build(img, ws, up, cat, upgrade) for img in cfg.images.values()]
     for inp in inputs:
         inp.problem.prefer = dict((prefer or {}).get(inp.config.name, {}))
     return finish(ws, inputs, [_resolved(inp, snap, cat) for inp in inputs])
@@ -273,7 +273,7 @@ def relock(ws, before: Outcome, cat: Catalog, snap: Snapshot,
     keeps its resolution when its problem is unchanged, or when its pins now hold what was chosen (a
     resolver that prefers the current pins would choose them again); only its reasons are told anew.
     Any other image is resolved again."""
-    inputs = [problem.build(img, ws.cfg.root, ws.upstream(), cat, frozenset(), ws) for img in ws.cfg.images.values()]
+    inputs = [problem.build(img, ws, ws.upstream(), cat) for img in ws.cfg.images.values()]
     done = {li.input.config.name: li for li in before.locked}
     results = []
     for inp in inputs:

@@ -82,14 +82,16 @@ class Config:
             return self.upstream
         return str(self.root / self.upstream)
 
+    def image_dockerfiles(self) -> List[str]:
+        """The configured images' Dockerfiles, each once, as paths under the root."""
+        return list(dict.fromkeys(str(self.root / d) for image in self.images.values() for d in image.dockerfiles))
+
     def dockerfile_paths(self) -> List[str]:
+        """The `dockerfiles` globs' matches, then the images' Dockerfiles, each once."""
         out = []
         for pattern in self.dockerfiles:
             out += sorted(glob.glob(str(self.root / pattern), recursive=True))
-        for image in self.images.values():
-            out += [str(self.root / d) for d in image.dockerfiles]
-        seen = set()
-        return [p for p in out if not (p in seen or seen.add(p))]
+        return list(dict.fromkeys(out + self.image_dockerfiles()))
 
 
 TOP_KEYS = {"upstream": str, "dockerfiles": list, "lock": str, "platforms": list, "images": dict,

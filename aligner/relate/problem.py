@@ -12,7 +12,7 @@ from aligner.know import facts
 from aligner.relate import images
 from aligner.know.components import Catalog
 from aligner.read.config import ImageConfig
-from aligner.read.dockerfile import Pin, read_file
+from aligner.read.dockerfile import Pin
 from aligner.base.errors import InputError
 from aligner.base.paths import located
 from aligner.read.upstream import Upstream
@@ -86,10 +86,10 @@ def _current(value, root: Path) -> Optional[Current]:
     return Current(value.version, f"{where(c, root)}, {c.component} {c.version} in rules/ngc.toml")
 
 
-def build(image: ImageConfig, root: Path, upstream: Optional[Upstream], cat: Catalog,
-          upgrade=frozenset(), ws=None) -> ImageInput:
-    """`ws`, a workspace, gives the parsed Dockerfiles (read once per run); without it they are read here."""
-    files = [ws.parsed(str(root / rel), cat) if ws else read_file(str(root / rel), cat) for rel in image.dockerfiles]
+def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, upgrade=frozenset()) -> ImageInput:
+    """What one image asks of the resolver, from its Dockerfiles as the workspace `ws` read them."""
+    root = ws.cfg.root
+    files = [ws.parsed(str(root / rel), cat) for rel in image.dockerfiles]
     img = images.of(image, files, root)
     pins = img.pins()
     current: Dict[str, Current] = {}

@@ -8,7 +8,7 @@ workspace its new bytes: what is checked afterwards is what was written, with no
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from aligner.read.config import Config
 from aligner.read.dockerfile import Dockerfile, read
@@ -24,10 +24,6 @@ class Workspace:
         self._raw: Dict[str, bytes] = {}  # by absolute path
         self._parsed: Dict[tuple, Dockerfile] = {}  # by (path as given, catalog)
         self._upstream = _UNSET
-
-    def configured(self) -> List[str]:
-        """The configured images' Dockerfiles, each once, as paths under the root."""
-        return list(dict.fromkeys(str(self.cfg.root / d) for i in self.cfg.images.values() for d in i.dockerfiles))
 
     def raw(self, path: str) -> bytes:
         """A Dockerfile's bytes; an unreadable one raises InputError (every time it is asked for)."""

@@ -11,7 +11,8 @@ from packaging.version import Version
 
 from tests.support.example_docs import blocks, run_all
 from tests.support.example_facts import (
-    EXAMPLES, arg, by_place, check, copy_example, line_of, release, rules, tomllib, upstream_pin as upstream_pin_of,
+    EXAMPLES, arg, by_place, check, copy_example, line_of, release, rules, safe_fix_changes_nothing, tomllib,
+    upstream_pin as upstream_pin_of,
 )
 
 
@@ -121,10 +122,4 @@ def test_safe_fixes_alone_bring_no_new_finding(repo, run_aligner):
     assert Version(vllm_spec.version) < Version(arg(vllm_df, "VLLM_REF").lstrip("v"))
     (trt_spec,) = upstream_pin("trtllm", "tensorrt-llm").specifier
     assert Version(trt_spec.version).is_prerelease
-    dockerfiles = {p: p.read_bytes() for p in sorted(repo.rglob("Dockerfile*"))}
-    result = run_aligner("fix", "--apply", cwd=repo)
-    assert result.returncode == 0 and "nothing to change" in result.stderr, result.stderr  # 0: nothing to change
-    assert {p: p.read_bytes() for p in dockerfiles} == dockerfiles
-    _, after = check(run_aligner, repo)
-    place = lambda findings: {(f["code"], f["path"], f["line"]) for f in findings}
-    assert place(after) <= place(before)
+    safe_fix_changes_nothing(run_aligner, repo, sorted(repo.rglob("Dockerfile*")), before)

@@ -11,7 +11,8 @@ from packaging.version import Version
 
 from tests.support.example_docs import blocks, run_all
 from tests.support.example_facts import (
-    EXAMPLES, arg, by_place, check, copy_example, line_of, releases, upstream_pin as upstream_pin_of,
+    EXAMPLES, arg, by_place, check, copy_example, line_of, releases, safe_fix_changes_nothing,
+    upstream_pin as upstream_pin_of,
 )
 
 
@@ -165,13 +166,7 @@ def test_safe_fixes_alone_bring_no_new_finding(repo, run_aligner):
     nixl_sglang = sdf.read_text().splitlines()[line_of(sdf, "RUN python3 -m pip install nixl==") - 1].split("==")[1]
     for extra, pin in (("sglang", nixl_sglang), ("vllm", arg(vdf, "NIXL_VERSION"))):
         assert Version(newest_within("nixl", upstream_pin(extra, "nixl"))) < Version(pin)
-    dockerfiles = {p: p.read_bytes() for p in (sdf, vdf)}
-    result = run_aligner("fix", "--apply", cwd=repo)
-    assert result.returncode == 0 and "nothing to change" in result.stderr, result.stderr  # 0: nothing to change
-    assert {p: p.read_bytes() for p in dockerfiles} == dockerfiles
-    _, after = check(run_aligner, repo)
-    place = lambda findings: {(f["code"], f["path"], f["line"]) for f in findings}
-    assert place(after) <= place(before)
+    safe_fix_changes_nothing(run_aligner, repo, (sdf, vdf), before)
 
 
 def test_a_component_built_from_source_needs_no_wheel(repo, run_aligner):

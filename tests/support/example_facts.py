@@ -89,3 +89,16 @@ def by_place(findings) -> dict:
         assert (f["code"], f["path"], f["line"]) not in out, f
         out[(f["code"], f["path"], f["line"])] = f
     return out
+
+
+def safe_fix_changes_nothing(run_aligner, repo, dockerfiles, before) -> None:
+    """`fix --apply` (safe fixes only) where every change is unsafe: exit 0 with "nothing to change", the
+    Dockerfiles byte for byte as they were, and no finding that `before` (check's findings) did not have."""
+    old = {p: p.read_bytes() for p in dockerfiles}
+    result = run_aligner("fix", "--apply", cwd=repo)
+    assert result.returncode == 0 and "nothing to change" in result.stderr, result.stderr  # 0: nothing to change
+    assert {p: p.read_bytes() for p in old} == old
+    _, after = check(run_aligner, repo)
+    place = lambda findings: {(f["code"], f["path"], f["line"]) for f in findings}
+    assert place(after) <= place(before)
+
