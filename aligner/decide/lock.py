@@ -42,22 +42,41 @@ def _said(c, parent) -> str:
     return f"{c.source} requires {c.text} (index metadata)"
 
 
-def reason(choice: Choice, image: ImageInput) -> str:
-    """The one constraint that best explains the chosen version."""
+@dataclass(frozen=True)
+class Reason:
+    """Why a version was chosen, as a claim that can be checked against the constraints."""
+    kind: str  # "image" (its own Python/CUDA), "pinned", "lock", "kept", "newest", "fits"
+    text: str
+    constraint: Optional[tuple] = None  # (Constraint, parent) for "pinned"
+
+
+def explain(choice: Choice, image: ImageInput) -> Reason:
+    """The constraint that decided the chosen version, or the preference that did."""
     if choice.component in ("python", "cuda"):
         cur = image.problem.python if choice.component == "python" else image.problem.cuda
         n = sum(1 for c, _ in choice.constraints if str(c.specifier))
-        return f"the image's {choice.component} ({cur.source})" + (f", within {n} constraint{'s' if n != 1 else ''}" if n else "")
+        within = f", within {n} constraint{'s' if n != 1 else ''}" if n else ""
+        return Reason("image", f"the image's {choice.component} ({cur.source}){within}")
     exact = [(c, p) for c, p in choice.constraints if str(c.specifier).startswith("==")]
     if exact:
         c, parent = sorted(exact, key=lambda cp: (cp[1] is not None, bool(cp[0].extras), cp[0].source))[0]
-        return _said(c, parent)
+        return Reason("pinned", _said(c, parent), (c, parent))
     current = image.problem.current.get(choice.component)
     ranges = sorted({f"{c.text} ({c.source})" for c, _ in choice.constraints if str(c.specifier)})
     within = f", within {'; '.join(ranges)}" if ranges else ""
+    if image.problem.prefer.get(choice.component) == choice.version and not (current and current.version == choice.version):
+        return Reason("lock", f"kept the existing lock's version{within}")
     if current and current.version == choice.version:
-        return f"kept the pin of {current.source}{within}"
-    return f"newest release{within or ' (nothing constrains it)'}"
+        return Reason("kept", f"kept the pin of {current.source}{within}")
+    if choice.passed_over is None:
+        return Reason("newest", f"newest release{within or ' (nothing constrains it)'}")
+    why = f": {choice.passed_over_why}" if choice.passed_over_why else ""
+    return Reason("fits", f"newest release that fits the rest of the image{within} ({choice.passed_over} is newer"
+                          f"{why})")
+
+
+def reason(choice: Choice, image: ImageInput) -> str:
+    return explain(choice, image).text
 
 
 def change(choice: Choice, image: ImageInput, why: str) -> str:

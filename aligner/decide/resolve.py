@@ -47,6 +47,10 @@ class Choice:
     component: str
     version: str
     constraints: List[Tuple[Constraint, Optional[Candidate]]]  # what bound it, and who asked
+    # the newest candidate that passed every constraint on it and was not taken, and why not (a requirement
+    # of that release the other choices break), or None when the choice is the newest that passed
+    passed_over: Optional[str] = None
+    passed_over_why: Optional[str] = None
 
 
 @dataclass
@@ -238,7 +242,31 @@ def resolve(problem: Problem, snap: Snapshot, cat: Catalog) -> Result:
             if other != ident and other.split("[")[0] == ident:
                 info += [(i.requirement, i.parent) for i in crit.information]
         choices[ident] = Choice(ident, str(cand.version), info)
+    chosen = {c: Version(ch.version) for c, ch in choices.items()}
+    extras = {ident.split("[")[0]: cand.extras for ident, cand in state.mapping.items() if cand.extras}
+    for choice in choices.values():
+        if not provider.only_value(choice.component)[0]:
+            _newer(provider, choice, chosen, extras.get(choice.component, frozenset()))
     return Result(problem.image, dict(sorted(choices.items())))
+
+
+def _newer(provider: Provider, choice: Choice, chosen: Dict[str, Version], extras: FrozenSet[str]) -> None:
+    """Record the newest candidate above the choice that every constraint on it allowed, and the requirement
+    of that release which the other choices break (the resolver tried the image's own pin first, or found
+    this one would not fit)."""
+    mine = Version(choice.version)
+    newer = [c for c in provider.candidates(choice.component, [c.specifier for c, _ in choice.constraints])
+             if c.version > mine]
+    if not newer:
+        return
+    top = max(newer, key=lambda c: c.version)
+    choice.passed_over = str(top.version)
+    for dep in provider.get_dependencies(Candidate(top.component, top.version, extras, top.release)):
+        have = chosen.get(dep.component)
+        if dep.component != choice.component and have is not None \
+                and not dep.specifier.contains(have, prereleases=True):
+            choice.passed_over_why = f"{dep.source} requires {dep.text}, and the image takes {dep.component} {have}"
+            return
 
 
 def explain_conflict(provider: Provider, causes) -> List[str]:

@@ -45,7 +45,8 @@ class Upstream:
         """Core dependencies plus those of `extra`, with the project's own extras-of-extras expanded."""
         if extra is not None and extra not in self.extras:
             raise KeyError(extra)
-        out, seen = list(self.dependencies), set()
+        own = self.own()
+        out, seen = ([own] if own else []) + list(self.dependencies), set()
         todo = [extra] if extra else []
         while todo:
             name = todo.pop()
@@ -61,6 +62,15 @@ class Upstream:
                 else:
                     out.append(req)
         return out
+
+    def own(self) -> Optional[Requirement]:
+        """An upstream that is a release (`vllm==0.11.0`) pins that release itself: an image following it
+        installs that version, not only what it requires."""
+        return Requirement(f"{self.name}=={self.version}") if is_release(self.source) and self.name else None
+
+    def where(self, req: Requirement, extra: Optional[str]) -> str:
+        """Where the upstream says `req`: the release itself for its own pin, else its metadata/file."""
+        return f"upstream {self.source}" if req == self.own() else self.location(extra)
 
     def location(self, extra: Optional[str]) -> str:
         if is_release(self.source):

@@ -121,13 +121,12 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
         except KeyError:
             raise InputError(upstream.source, None, f"no extra {image.extra!r} (image {image.name}); extras: "
                                                     f"{', '.join(upstream.extras) or 'none'}") from None
-        where_up = upstream.location(image.extra)
         for req in reqs:
             comp = cat.by_pip(req.name)
             if comp is None or not cat.components[comp].index:
                 continue
             extras = frozenset(e for e in req.extras if not e.startswith("cu"))  # nixl[cu12] picks a build
-            roots.append(Constraint(comp, req.specifier, extras, where_up, str(req)))
+            roots.append(Constraint(comp, req.specifier, extras, upstream.where(req, image.extra), str(req)))
         if upstream.requires_python and python:
             roots.append(Constraint("python", SpecifierSet(upstream.requires_python), frozenset(),
                                     upstream.location(None), f"Python {upstream.requires_python}"))

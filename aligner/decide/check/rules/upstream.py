@@ -17,9 +17,9 @@ def upstream_drift(ctx: Context) -> Iterator[Finding]:
     if up is None:
         return
     for img in ctx.images:
-        if not img.config or not img.config.extra:
+        if not img.config:
             continue
-        if img.config.extra not in up.extras:
+        if img.config.extra and img.config.extra not in up.extras:
             from aligner.base.errors import InputError
 
             raise InputError(up.source, None, f"no extra {img.config.extra!r} (image {img.name}); extras: "
@@ -32,7 +32,7 @@ def upstream_drift(ctx: Context) -> Iterator[Finding]:
             for pin in img.exact(comp):
                 if req.specifier.contains(pin.version, prereleases=True):
                     continue
-                src = up.location(img.config.extra)
+                src = up.where(req, img.config.extra)
                 fix = fix_to(pin, exact, f"{src} pins it") if exact else None
                 yield ctx.find("AL002", pin.path, pin.line, pin.column,
                                f"{comp} {pin.version} is outside {req} ({src})", fix)
