@@ -14,15 +14,23 @@ rel = display
 
 
 def diff(p: Plan) -> str:
+    """The Dockerfiles' diff, then the lock's: everything the fix writes."""
     out: List[str] = []
     for fp in p.changed():
         name = rel(fp.path)
-        old = fp.old.decode("utf-8").splitlines(keepends=True)
-        new = fp.new.decode("utf-8").splitlines(keepends=True)
-        out += difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=1)
-        if out and not out[-1].endswith("\n"):
-            out[-1] += "\n\\ No newline at end of file\n"
+        out += _unified(fp.old, fp.new, f"a/{name}", f"b/{name}")
+    if p.lock_changes():
+        old = f"a/{p.lock_path}" if p.lock_old is not None else "/dev/null"
+        out += _unified(p.lock_old or b"", p.lock_new, old, f"b/{p.lock_path}")
     return "".join(out)
+
+
+def _unified(old: bytes, new: bytes, a: str, b: str) -> List[str]:
+    out = list(difflib.unified_diff(old.decode("utf-8").splitlines(keepends=True),
+                                    new.decode("utf-8").splitlines(keepends=True), a, b, n=1))
+    if out and not out[-1].endswith("\n"):
+        out[-1] += "\n\\ No newline at end of file\n"
+    return out
 
 
 def colour(text: str) -> str:
@@ -47,19 +55,64 @@ def edits_listing(p: Plan) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def rows(p: Plan, image: str) -> List[dict]:
+    """The lock of one image against its Dockerfiles, one row per component: `pinned` (the Dockerfiles
+    write it) and `change`: "edit" (fix writes it), "held back" (an unsafe edit left out), "left" (it
+    differs, and no one span holds it: yours to set) or None (the same)."""
+    import os
+
+    files = {os.path.abspath(f) for f in p.image_files.get(image, [])}
+    edited = {}
+    for fp in p.files:
+        if os.path.abspath(fp.path) in files:
+            for e in fp.edits:
+                if not e.aux and e.pin.kind != "image-tag":
+                    edited.setdefault(e.pin.component, "edit")
+            for e in fp.skipped:
+                if e.pin.kind != "image-tag":
+                    edited.setdefault(e.pin.component, "held back")
+    out = []
+    for comp, before, after, why in p.matrix.get(image, []):
+        pinned = before != NOT_PINNED
+        change = edited.get(comp) or ("left" if pinned and before != after else None)
+        out.append(dict(component=comp, before=before, after=after, why=why, pinned=pinned, change=change))
+    return sorted(out, key=lambda r: (not r["pinned"], r["change"] is None))  # stable: by name within each
+
+
+def summary(p: Plan, applied: bool) -> dict:
+    edits, held = p.applied(), p.held()
+    return {"edits": len(edits) + len(held), "applied" if applied else "to_apply": len(edits), "held_back": len(held),
+            "files": len(p.changed()), "left": len(p.left()),
+            "lock": ("rewritten" if applied else "to rewrite") if p.lock_changes() else "unchanged"}
+
+
+def _edit_rows(p: Plan, applied: bool) -> List[dict]:
+    out = []
+    for fp in p.files:
+        for e in fp.edits:
+            if not e.aux:
+                out.append(dict(path=rel(fp.path), line=e.pin.line, component=_what(e), before=e.before, after=e.after,
+                                safe=e.unsafe is None, applied=applied, held_back=False, unsafe=e.unsafe))
+        for e in fp.skipped:
+            out.append(dict(path=rel(fp.path), line=e.pin.line, component=_what(e), before=e.before, after=e.after,
+                            safe=False, applied=False, held_back=True, unsafe=e.unsafe))
+    return out
+
+
+def _what(e) -> str:
+    return e.pin.name if e.pin.kind == "image-tag" else e.pin.component
+
+
 def to_json(p: Plan, fixed: List[dict], left: List[dict], applied: bool = False) -> str:
     """`applied`: whether this run wrote its edits (--apply); a dry run's edits are all `applied: false`."""
     return json.dumps({
         "version": 1,
         "applied": applied,
         "lock": p.lock_note,
-        "images": [{"name": name, "matrix": [dict(component=c, before=b, after=a, why=w) for c, b, a, w in rows]}
-                   for name, rows in sorted(p.matrix.items())],
-        "edits": [dict(path=rel(fp.path), line=e.pin.line, component=e.pin.component, before=e.before, after=e.after,
-                       safe=e.unsafe is None, applied=applied, unsafe=e.unsafe) for fp in p.files for e in fp.edits
-         if not e.aux]
-        + [dict(path=rel(fp.path), line=e.pin.line, component=e.pin.component, before=e.before, after=e.after,
-                safe=False, applied=False, unsafe=e.unsafe) for fp in p.files for e in fp.skipped],
+        "summary": summary(p, applied),
+        "images": [{"name": name, "matrix": rows(p, name)} for name in sorted(p.matrix)],
+        "edits": _edit_rows(p, applied),
+        "left_to_you": p.left(),
         "findings_fixed": fixed,
         "findings_left": left,
         "diff": diff(p),
@@ -70,25 +123,44 @@ def to_markdown(p: Plan, fixed: List[dict], left: List[dict], applied: bool) -> 
     md = ["## aligner fix", ""]
     if p.lock_note:
         md += [f"> {p.lock_note}", ""]
-    changed = sum(1 for fp in p.files for e in fp.edits if not e.aux)
-    md += [f"{changed} pin{'s' if changed != 1 else ''} {'changed' if applied else 'to change'} in "
-           f"{len(p.changed())} file{'s' if len(p.changed()) != 1 else ''}.", ""]
-    for name, rows in sorted(p.matrix.items()):
-        md += [f"### {name}", "", "| component | before | after | why |", "|---|---|---|---|"]
-        for comp, before, after, why in rows:
-            moved = before != after and before != NOT_PINNED
-            md.append(f"| {comp} | {_cell(before)} | {'**' + after + '**' if moved else after} | {_cell(why)} |")
+    n = summary(p, applied)
+    done = n["applied"] if applied else n["to_apply"]
+    said = [f"{done} {'applied' if applied else 'to apply'}"] + ([f"{n['held_back']} held back as unsafe"]
+                                                                  if n["held_back"] else [])
+    where = len({r["path"] for r in _edit_rows(p, applied)})
+    md.append(f"{n['edits']} edit{'s' if n['edits'] != 1 else ''} in {where} file{'s' if where != 1 else ''}: "
+              f"{', '.join(said)}."
+              + {"rewritten": " The lock is rewritten (in the diff).", "to rewrite": " The lock is to be rewritten "
+                 "(in the diff).", "unchanged": ""}[n["lock"]])
+    md.append("")
+    edits = _edit_rows(p, applied)
+    if edits:
+        md += ["| where | component | before | after | |", "|---|---|---|---|---|"]
+        for e in edits:
+            state = f"held back: {e['unsafe']}" if e["held_back"] else ("applied" if applied else "to apply") + (
+                f" (unsafe: {e['unsafe']})" if e["unsafe"] else "")
+            md.append(f"| `{e['path']}:{e['line']}` | {e['component']} | {_cell(e['before'])} | {_cell(e['after'])} | "
+                      f"{_cell(state)} |")
         md.append("")
-    skipped = [(fp, e) for fp in p.files for e in fp.skipped]
-    left_notes = list(dict.fromkeys(x for fp in p.files for x in fp.left))
+    for name in sorted(p.matrix):
+        table = rows(p, name)
+        pinned = [r for r in table if r["pinned"]]
+        decided = [r for r in table if not r["pinned"]]
+        md += [f"### {name}", "", "| component | Dockerfiles | lock | why |", "|---|---|---|---|"]
+        for r in pinned:
+            mark = {"edit": "**{}**", "held back": "**{}** (held back)", "left": "**{}** (left to you)"}.get(
+                r["change"], "{}")
+            md.append(f"| {r['component']} | {_cell(r['before'])} | {mark.format(_cell(r['after']))} | {_cell(r['why'])} |")
+        md.append("")
+        if decided:
+            md += ["Decided by the lock, not pinned in the Dockerfiles:", "", "| component | lock | why |",
+                   "|---|---|---|"]
+            md += [f"| {r['component']} | {_cell(r['after'])} | {_cell(r['why'])} |" for r in decided]
+            md.append("")
+    left_notes = p.left()
     if left_notes:
         md += ["### Left to you", ""] + [f"- {_cell(x)}" for x in left_notes] + [""]
-    if skipped:
-        md += ["### Not applied (unsafe)", ""]
-        md += [f"- `{rel(fp.path)}:{e.pin.line}` {e.pin.component} {e.before} → {e.after}: {e.unsafe}; "
-               "`aligner fix --apply --unsafe-fixes` applies it" for fp, e in skipped]
-        md.append("")
-    md += ["### Findings fixed", ""]
+    md += ["### Findings fixed" if applied else "### Findings it fixes once applied", ""]
     md += [f"- `{f['path']}:{f['line']}` {f['code']}: {_cell(f['message'])}" for f in fixed] or ["- none"]
     md += ["", "### Findings left", ""]
     md += [f"- `{f['path']}:{f['line']}` {f['code']}: {_cell(f['message'])} ({f['why']})" for f in left] or ["- none"]
@@ -104,26 +176,38 @@ def _cell(text: str) -> str:
 
 def classify(before: List[dict], after, p: Plan):
     """(fixed, left): the check findings this fix removes, and those it leaves, each with why.
-    `after` is the findings once the fix is written, or None for a dry run: then a finding on a line
-    the fix edits counts as fixed."""
+    `after` is the findings once the fix is written, or None for a dry run: then a finding whose fix is
+    an edit to apply, or that has no fix and sits on a line the fix edits, counts as fixed, and so does
+    the stale-lock finding when the lock is to be rewritten."""
     from aligner.decide.check.model import docs
 
     key = lambda f: (f["path"], f["line"], f["code"])
+    span = lambda f: (f["path"], f["fix"]["start"], f["fix"]["end"]) if f.get("fix") else None
     if after is not None:
         gone = {key(f) for f in before} - {key(f) for f in after}
     else:
-        edited = {(rel(fp.path), e.pin.line) for fp in p.files for e in fp.edits}
-        gone = {key(f) for f in before if (f["path"], f["line"]) in edited and f["code"] != "AL012"}
-    skipped = {(rel(fp.path), e.pin.line): e.unsafe for fp in p.files for e in fp.skipped}
+        applied = {(rel(fp.path), e.pin.start, e.pin.end) for fp in p.files for e in fp.edits}
+        lines = {(rel(fp.path), e.pin.line) for fp in p.files for e in fp.edits}
+        gone = {key(f) for f in before if span(f) in applied or (not f.get("fix") and (f["path"], f["line"]) in lines)
+                or (f["code"] == "AL012" and p.lock_changes())}
+    held = {(rel(fp.path), e.pin.start, e.pin.end): e.unsafe for fp in p.files for e in fp.skipped}
     fixed = [f for f in before if key(f) in gone]
     left = []
     for f in before:
         if key(f) in gone:
             continue
-        why = skipped.get((f["path"], f["line"]))
+        why = held.get(span(f))
         kind, _, how = docs()[f["code"]]["fix"].partition(":")  # "none: ...", "safe: ..." (rules/codes.toml)
-        said = "no automatic fix" if kind.strip().startswith("none") else "not fixed by this run"
-        left.append(dict(f, why=f"unsafe fix not applied: {why}" if why else f"{said}: {how.strip() or kind}"))
+        if why:
+            why = f"unsafe fix not applied: {why}"
+        elif kind.strip().startswith("none"):
+            why = f"no automatic fix: {how.strip() or kind}"
+        elif not f.get("fix") and f["code"] != "AL012":  # check shows fix's edits: none is at this pin
+            why = "no edit at this pin: the lock settles it through other pins" + (
+                ", and those edits are held back as unsafe" if p.held() else "")
+        else:
+            why = f"not fixed by this run: {how.strip() or kind}"
+        left.append(dict(f, why=why))
     return fixed, left
 
 

@@ -14,19 +14,25 @@ from aligner.commands import options
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = (
-        "Bring every pin of the configured images to the lock: ARG/ENV defaults (quotes and `v` kept), "
-        "pip/uv specs, FROM tags. Prints a unified diff; --apply writes the files atomically and "
-        "refreshes the lock. When the lock is missing or stale, a lock computed in memory is used, and "
-        "fix says so. Unsafe fixes (a CUDA or Python major change, a downgrade, a pre-release) need "
-        "--unsafe-fixes."
+        "Bring every pin of the configured images to the lock, the aligned target that `check` holds "
+        "them against: ARG/ENV defaults (quotes and `v` kept), pip/uv specs, FROM tags. Each edit is the "
+        "fix `check` shows on that pin. Prints a unified diff, the lock's own change included; --apply "
+        "writes the files and the lock atomically. When the lock is missing or stale, the lock is "
+        "computed in memory, and fix says so. Unsafe fixes (a CUDA or Python major change, a downgrade, "
+        "a pre-release) need --unsafe-fixes; without it, an image with one keeps all of its changes back, "
+        "so that it is never half aligned, while the lock still records the aligned target."
     )
-    p.epilog = "exit status: 0 nothing to change, 1 changes shown or applied, 2 error"
+    p.epilog = ("exit status: 0 nothing to change, or (with --apply) everything found was written; 1 changes "
+                "shown, or something left (an unsafe change held back, a pin fix cannot write, no aligned "
+                "set); 2 error. With --exit-non-zero-on-fix, 1 also when --apply wrote anything.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="only these Dockerfiles (default: every configured one)")
     options.config(p)
     p.add_argument("--apply", action="store_true", help="write the changes")
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
     p.add_argument("--report", metavar="FILE", help="write a report: FILE.md (Markdown, for a pull request) or FILE.json")
-    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are changes")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are changes or something is left")
+    p.add_argument("--exit-non-zero-on-fix", action="store_true",
+                   help="with --apply, exit 1 when anything was written, even if nothing is left (as ruff's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +61,7 @@ def _fix(args: argparse.Namespace, ws) -> int:
     outcome, prefer, note = fix.target(ws, cat, snap)
     if outcome.conflicts:
         print_conflicts(outcome)
-        return status.FINDINGS
+        return status.OK if args.exit_zero else status.FINDINGS
     only = [os.path.abspath(p) for p in args.paths] or None
     configured = {os.path.abspath(p) for p in ws.cfg.image_dockerfiles()}
     stray = [p for p, a in zip(args.paths, only or []) if a not in configured]
@@ -65,36 +71,51 @@ def _fix(args: argparse.Namespace, ws) -> int:
     if note:
         print(f"note: {note}", file=sys.stderr)
     before = _findings(ws) if args.report else []
+    after_ws = ws.with_bytes({fp.path: fp.new for fp in plan.changed()})
+    fresh = lock.relock(after_ws, outcome, cat, snap, prefer) if plan.changed() else outcome
+    lock_path = cfg.lock_path()
+    plan.lock_path, plan.lock_old = display(lock_path), generated.on_disk(lock_path)
+    plan.lock_new = None if fresh.conflicts else fresh.text
     sys.stderr.write(fixreport.edits_listing(plan))
     text = fixreport.diff(plan)
     sys.stdout.write(fixreport.colour(text) if sys.stdout.isatty() else text)
-    lock_path = cfg.lock_path()
-    if args.apply and plan.changed():
-        written = fix.apply(plan, cfg.root)
-        for fp in plan.changed():
-            ws.replace(fp.path, fp.new)
-        fresh = lock.relock(ws, outcome, cat, snap, prefer)
-        n_edits = sum(1 for f in plan.files for e in f.edits if not e.aux)
-        print(f"applied {n_edits} edit{'s' if n_edits != 1 else ''} to {len(written)} "
-              f"file{'s' if len(written) != 1 else ''}", file=sys.stderr)
+    wrote = False
+    if args.apply:
+        if plan.changed():
+            written = fix.apply(plan, cfg.root)
+            for fp in plan.changed():
+                ws.replace(fp.path, fp.new)
+            n = len(plan.applied())
+            print(f"applied {n} edit{'s' if n != 1 else ''} to {len(written)} file{'s' if len(written) != 1 else ''}",
+                  file=sys.stderr)
+            wrote = True
         if fresh.conflicts:
             print_conflicts(fresh)
-        else:
-            generated.write(lock_path, fresh.text)
-            print(f"{display(lock_path)} refreshed", file=sys.stderr)
-    elif args.apply and note:  # no file to change, but the lock is missing or stale: what `aligner lock` writes
-        generated.write(lock_path, outcome.text)
-        print(f"{display(lock_path)} refreshed", file=sys.stderr)
+        elif plan.lock_changes():
+            generated.write(lock_path, plan.lock_new)
+            print(f"{display(lock_path)} {'written' if plan.lock_old is None else 'refreshed'}", file=sys.stderr)
+            wrote = True
+        if not fresh.conflicts:
+            lock.settled(ws, fresh, cat, snap)  # what the report's second check plans from: no resolve again
     if args.report:
         after = _findings(ws) if args.apply else None
         fixed, left = fixreport.classify(before, after, plan)
         render = fixreport.FORMATS[options.report_format("--report", args.report, fixreport.FORMATS)]
-        body = render(plan, fixed, left, args.apply)
-        atomic_write(Path(args.report).resolve(), body.encode("utf-8"))
-    if not plan.changed():
+        atomic_write(Path(args.report).resolve(), render(plan, fixed, left, args.apply).encode("utf-8"))
+    held, left_notes = plan.held(), plan.left()
+    if held:
+        print(f"{len(held)} unsafe change{'s' if len(held) != 1 else ''} held back (listed above): "
+              "--unsafe-fixes applies them", file=sys.stderr)
+    something = plan.changed() or plan.lock_changes() or held or left_notes or fresh.conflicts
+    if not something:
         print("nothing to change", file=sys.stderr)
         return status.OK
-    return status.OK if args.exit_zero else status.FINDINGS
+    if args.exit_zero:
+        return status.OK
+    if not args.apply:
+        return status.FINDINGS
+    remaining = held or left_notes or fresh.conflicts
+    return status.FINDINGS if remaining or (args.exit_non_zero_on_fix and wrote) else status.OK
 
 
 def _findings(ws):

@@ -16,8 +16,10 @@ def configure(p: argparse.ArgumentParser) -> None:
         "Resolve, for every image in [tool.aligner.images], one set of versions that satisfies the "
         "upstream pyproject's pins for the image's extra, every chosen release's own requirements "
         "(from the index snapshot), the image's Python and CUDA, and its platforms; preferring the "
-        "upstream's pins, then the Dockerfiles' current pins, then the newest release. Writes "
-        "lock/aligner.lock with the reason for every version."
+        "upstream's pins, then the versions of a lock already written for these same files, then the "
+        "Dockerfiles' current pins, then the newest release. Writes lock/aligner.lock with the reason "
+        "for every version. The lock is the aligned target: `check` reports a pin that differs from it "
+        "and `fix` moves the pin to it."
     )
     options.config(p)
     p.add_argument("--upgrade", action="store_true", help="prefer the newest releases over the current pins")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.nullcontext() if args.check else repolock.held(ws.cfg.root):
         if path.exists():
             lock.read(path)  # a lock edited into nonsense is refused, not overwritten
-        outcome = lock.compute(ws, *options.knowledge(), upgrade)
+        outcome = lock.target(ws, *options.knowledge(), upgrade)[0]
         if outcome.conflicts:
             print_conflicts(outcome)
             return status.FINDINGS

@@ -53,9 +53,27 @@ class Plan:
     files: List[FilePlan]
     lock_note: Optional[str]  # "lock/aligner.lock is stale: using a lock computed in memory"
     matrix: Dict[str, List[tuple]]  # image -> [(component, before, after, why)]
+    # the lock file, its bytes now (None: missing) and once the edits are written (None: not written)
+    image_files: Dict[str, List[str]] = field(default_factory=dict)  # image -> its Dockerfiles' paths
+    lock_path: Optional[str] = None
+    lock_old: Optional[bytes] = None
+    lock_new: Optional[bytes] = None
 
     def changed(self) -> List[FilePlan]:
         return [f for f in self.files if f.new != f.old]
+
+    def applied(self) -> List[Edit]:
+        """The edits written (or, in a dry run, to be written): a digest dropped with its tag is part of the tag's."""
+        return [e for f in self.files for e in f.edits if not e.aux]
+
+    def held(self) -> List[Edit]:
+        return [e for f in self.files for e in f.skipped]
+
+    def left(self) -> List[str]:
+        return list(dict.fromkeys(x for f in self.files for x in f.left))  # a file two images share says it once
+
+    def lock_changes(self) -> bool:
+        return self.lock_new is not None and self.lock_new != self.lock_old
 
 
 def plan(ws, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only: Optional[List[str]] = None) -> Plan:
@@ -64,8 +82,10 @@ def plan(ws, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only
     cfg = ws.cfg
     by_path: Dict[str, FilePlan] = {}
     matrix: Dict[str, List[tuple]] = {}
+    image_files: Dict[str, List[str]] = {}
     for li in outcome.locked:
         name = li.input.config.name
+        image_files[name] = [str(cfg.root / rel) for rel in li.input.config.dockerfiles]
         rows = []
         prob = li.input.problem
         for comp, choice in sorted(li.result.choices.items()):
@@ -85,7 +105,7 @@ def plan(ws, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only
     _hold_back(by_path.values())
     for fp in by_path.values():
         finish(fp)
-    return Plan(sorted(by_path.values(), key=lambda f: f.path), lock_note, matrix)
+    return Plan(sorted(by_path.values(), key=lambda f: f.path), lock_note, matrix, image_files)
 
 
 def _hold_back(files) -> None:
@@ -275,17 +295,11 @@ def apply(p: Plan, root: Path) -> List[str]:
 
 
 def target(ws, cat: Catalog, snap):
-    """(outcome, prefer, note): the lock that fix brings the files to. A lock on disk that is current
-    for these files is followed (its versions preferred); a missing or stale one is resolved afresh in
-    memory (a stale lock's versions are no promise), and the note says so."""
+    """(outcome, prefer, note): the lock that fix brings the files to (aligner.decide.lock.target), and
+    a note when it was computed in memory because the one on disk is missing or stale."""
     from aligner.decide import lock
 
-    path = ws.cfg.lock_path()
-    recorded = lock.read(path) if path.exists() else None
-    up = ws.upstream()
-    fresh = recorded is not None and recorded.get("meta", {}).get("inputs") == lock.inputs_hash(
-        ws.cfg, up.sha256 if up else None, ws.raw)
-    prefer = lock.pins_of(recorded) if fresh else None
-    note = None if fresh else (f"{display(path)} is {'missing' if recorded is None else 'stale'}: fixing to a "
-                               "lock computed in memory (run `aligner lock`)")
-    return lock.compute(ws, cat, snap, prefer=prefer), prefer, note
+    outcome, prefer, state = lock.target(ws, cat, snap)
+    note = state and (f"{display(ws.cfg.lock_path())} is {state}: fixing to a lock computed in memory "
+                      "(run `aligner lock`)")
+    return outcome, prefer, note

@@ -65,7 +65,9 @@ def explain(choice: Choice, image: ImageInput) -> Reason:
     ranges = sorted({f"{c.text} ({c.source})" for c, _ in choice.constraints if str(c.specifier)})
     within = f", within {'; '.join(ranges)}" if ranges else ""
     if image.problem.prefer.get(choice.component) == choice.version and not (current and current.version == choice.version):
-        return Reason("lock", f"kept the existing lock's version{within}")
+        # the lock on disk, written for these same inputs, chose it: its reason still holds, and a lock
+        # written again from it is the same bytes (`lock --upgrade-package x`, then `lock --check`)
+        return Reason("lock", image.problem.prefer_why.get(choice.component) or f"kept the existing lock's version{within}")
     if current and current.version == choice.version:
         return Reason("kept", f"kept the pin of {current.source}{within}")
     if choice.passed_over is None:
@@ -247,6 +249,10 @@ def pins_of(data: dict) -> Dict[str, Dict[str, str]]:
     return {img["name"]: dict(img.get("pins", {})) for img in data.get("image", [])}
 
 
+def whys_of(data: dict) -> Dict[str, Dict[str, str]]:
+    return {img["name"]: dict(img.get("why", {})) for img in data.get("image", [])}
+
+
 
 @dataclass
 class Outcome:
@@ -257,8 +263,10 @@ class Outcome:
 
 
 def compute(ws, cat: Catalog, snap: Snapshot, upgrade=frozenset(),
-            prefer: Optional[Dict[str, Dict[str, str]]] = None) -> Outcome:
-    """The lock of a workspace's images: each image's problem, resolved once."""
+            prefer: Optional[Dict[str, Dict[str, str]]] = None,
+            said: Optional[Dict[str, Dict[str, str]]] = None) -> Outcome:
+    """The lock of a workspace's images: each image's problem, resolved once. `prefer` gives versions to try
+    first per image (a current lock's), `said` the reasons that lock recorded for them."""
     cfg = ws.cfg
     up = ws.upstream()
     if not cfg.images:
@@ -266,7 +274,41 @@ def compute(ws, cat: Catalog, snap: Snapshot, upgrade=frozenset(),
     inputs = [problem.build(img, ws, up, cat, upgrade) for img in cfg.images.values()]
     for inp in inputs:
         inp.problem.prefer = dict((prefer or {}).get(inp.config.name, {}))
+        inp.problem.prefer_why = dict((said or {}).get(inp.config.name, {}))
     return finish(ws, inputs, [_resolved(inp, snap, cat) for inp in inputs])
+
+
+def target(ws, cat: Catalog, snap: Snapshot, upgrade=frozenset()):
+    """(outcome, prefer, state): the aligned set that lock, check and fix all work towards. A lock on disk
+    written for these very inputs is the decision (after `lock --upgrade-package`, its versions are
+    the target, not the Dockerfiles' older pins), so its versions are preferred; a missing or stale one
+    (`state`) is no promise, and the Dockerfiles' pins are preferred instead. Computed once per workspace
+    state: check, fix and the report of one run share it."""
+    key = ("target", frozenset(upgrade))  # the knowledge is one per process
+    if key not in ws.memo:
+        ws.memo[key] = _target(ws, cat, snap, upgrade)
+    return ws.memo[key]
+
+
+def settled(ws, outcome: "Outcome", cat: Catalog, snap: Snapshot) -> None:
+    """After the lock `outcome` was written for the workspace's files as they now are, it is their target."""
+    ws.memo[("target", frozenset())] = (outcome, pins_of_outcome(outcome), None)
+
+
+def pins_of_outcome(outcome: "Outcome") -> Dict[str, Dict[str, str]]:
+    return {li.input.config.name: {c: ch.version for c, ch in li.result.choices.items()} for li in outcome.locked}
+
+
+def _target(ws, cat: Catalog, snap: Snapshot, upgrade):
+    path = ws.cfg.lock_path()
+    recorded = read(path) if path.exists() else None
+    up = ws.upstream()
+    fresh = recorded is not None and recorded.get("meta", {}).get("inputs") == inputs_hash(
+        ws.cfg, up.sha256 if up else None, ws.raw)
+    prefer = pins_of(recorded) if fresh else None
+    state = None if fresh else ("missing" if recorded is None else "stale")
+    said = whys_of(recorded) if fresh else None
+    return compute(ws, cat, snap, upgrade, prefer=prefer, said=said), prefer, state
 
 
 def _resolved(inp: ImageInput, snap: Snapshot, cat: Catalog):
@@ -297,11 +339,12 @@ def relock(ws, before: Outcome, cat: Catalog, snap: Snapshot,
     results = []
     for inp in inputs:
         old = done.get(inp.config.name)
+        inp.problem.prefer = dict(old.input.problem.prefer if old else (prefer or {}).get(inp.config.name, {}))
+        inp.problem.prefer_why = dict(old.input.problem.prefer_why) if old else {}
         if old is not None and old.input.problem.roots == inp.problem.roots and (
                 _holds(old.result, inp) or _unchanged(old.input.problem, inp.problem)):
             results.append(old.result)
         else:
-            inp.problem.prefer = dict((prefer or {}).get(inp.config.name, {}))
             results.append(_resolved(inp, snap, cat))
     return finish(ws, inputs, results)
 

@@ -46,6 +46,7 @@ class Problem:
     cuda: Optional[Current] = None
     upgrade: FrozenSet[str] = frozenset()  # components to move to their newest; "*" for all
     prefer: Dict[str, str] = field(default_factory=dict)  # versions to try first (an existing lock's)
+    prefer_why: Dict[str, str] = field(default_factory=dict)  # the reasons that lock gave for them
     # the platforms on which a component is installed from a wheel; absent: all of the image's. A component
     # the image builds from source (git) has none: its missing wheels constrain nothing
     wheels: Dict[str, Tuple[str, ...]] = field(default_factory=dict)

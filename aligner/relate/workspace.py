@@ -24,6 +24,7 @@ class Workspace:
         self._raw: Dict[str, bytes] = {}  # by absolute path
         self._parsed: Dict[tuple, Dockerfile] = {}  # by (path as given, catalog)
         self._upstream = _UNSET
+        self.memo: Dict[tuple, object] = {}  # results computed from the files as they are (the lock's target)
 
     def raw(self, path: str) -> bytes:
         """A Dockerfile's bytes; an unreadable one raises InputError (every time it is asked for)."""
@@ -47,6 +48,17 @@ class Workspace:
         key = os.path.abspath(path)
         self._raw[key] = data
         self._parsed = {k: v for k, v in self._parsed.items() if os.path.abspath(k[0]) != key}
+        self.memo.clear()  # computed from the old bytes
+
+    def with_bytes(self, changes: Dict[str, bytes]) -> "Workspace":
+        """A workspace as this one would be once `changes` (path -> bytes) are written: what a dry run
+        shows of the lock, with nothing written."""
+        other = Workspace(self.cfg, self.allow_insecure)
+        other._raw, other._upstream = dict(self._raw), self._upstream
+        other._parsed = dict(self._parsed)
+        for path, data in changes.items():
+            other.replace(path, data)
+        return other
 
     def upstream(self):
         """The upstream of the config (fetched if it is a URL and not cached), or None."""
@@ -64,4 +76,7 @@ class Workspace:
         from aligner.read import upstream
 
         src = self.cfg.upstream_source()
-        return upstream.load_cached(src) if src else None
+        found = upstream.load_cached(src) if src else None
+        if found is not None:
+            self._upstream = found  # this run's upstream from now on: read once
+        return found

@@ -18,9 +18,10 @@ text must be exactly what the command prints. `$ cat FILE` shows a file the
 previous commands wrote. No shell is involved: the line is split with shlex.
 
 Each `aligner fix` block must also show the exit status `aligner fix --help`
-documents for what it prints (0 nothing to change, 1 changes shown or applied,
-2 error): a block with a diff exits 1, one ending in "nothing to change" exits 0,
-and no block shows an error (fix_status()).
+documents for what it prints: 0 when nothing is to change, or when --apply wrote
+everything it found; 1 when a dry run shows changes, or something is left (an
+unsafe change held back, a pin fix cannot write, no aligned set); 2 an error.
+No block shows an error (fix_status()).
 
     python3 -m tests.support.example_docs --update examples/NAME   # rewrite the blocks
 """
@@ -45,17 +46,26 @@ def blocks(readme: str) -> List[Tuple[str, str]]:
     return [(m.group(2)[2:], m.group(3)) for m in BLOCK.finditer(readme)]
 
 
-FIX_STATUS = {0: "nothing to change", 1: "changes shown or applied", 2: "error"}  # `aligner fix --help`
-
-
 def fix_status(argv: List[str], stdout: str, stderr: str, status: int) -> None:
     """Raises unless the exit status of `aligner fix ...` is the documented one for what it printed."""
-    shown = "changes shown or applied" if stdout.startswith("--- a/") else (
-        "nothing to change" if stderr.rstrip().endswith("nothing to change") and not stdout else "error")
-    want = 0 if "--exit-zero" in argv and shown != "error" else {v: k for k, v in FIX_STATUS.items()}[shown]
-    if shown == "error" or status != want:
+    lines = stderr.splitlines()
+    if any(x.startswith("error:") and "no aligned set" not in x for x in lines):
+        raise AssertionError(f"`{shlex.join(argv)}` shows an error:\n{stdout}{stderr}")
+    left = any(x.startswith("left: ") or " held back " in x or x.startswith("error: no aligned set") for x in lines)
+    if stderr.rstrip().endswith("nothing to change") and not stdout:
+        shown, want = "nothing to change", 0
+    elif "--apply" not in argv:
+        shown, want = "changes shown", 1
+    elif left:
+        shown, want = "something left", 1
+    else:
+        shown = "everything written"
+        want = 1 if "--exit-non-zero-on-fix" in argv and stdout else 0
+    if "--exit-zero" in argv:
+        want = 0
+    if status != want:
         raise AssertionError(f"`{shlex.join(argv)}` printed what means {shown!r} (exit status {want}) but exited "
-                             f"{status} ({FIX_STATUS.get(status, 'undocumented')}):\n{stdout}{stderr}")
+                             f"{status}:\n{stdout}{stderr}")
 
 
 def run_all(example: Path, commands: List[str]) -> List[Tuple[str, int]]:

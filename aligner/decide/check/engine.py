@@ -131,7 +131,8 @@ def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError
     from aligner.decide import lock
     from aligner.decide.check import suppress
     from aligner.relate.images import group
-    from aligner.decide.check.rules import AFTER_SUPPRESSION, RULES, Context
+    from aligner.decide.check import hints
+    from aligner.decide.check.rules import AFTER_RULES, AFTER_SUPPRESSION, RULES, Context
     from aligner.know.components import catalog
     from aligner.know.snapshot import Snapshot
 
@@ -165,10 +166,20 @@ def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError
                 lock_state = "stale"
     ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity))
     found: Dict[tuple, Finding] = {}
-    for code in codes:
-        if code in RULES:
-            for f in RULES[code](ctx):
-                found.setdefault(f.key(), f)
+    every = [code for code in docs() if code in RULES]  # unselected ones too: AL015 says only what none says
+    for code in every:
+        for f in RULES[code](ctx):
+            found.setdefault(f.key(), f)
+    if up is not None or not src:  # the plan fix follows: its edits are the findings' hints
+        ctx.planned = hints.plan(ws, ctx.cat, ctx.snap)
+    if ctx.planned is not None:
+        notes += ctx.planned.notes
+        for code in codes:
+            if code in AFTER_RULES:
+                for f in AFTER_RULES[code](ctx, list(found.values())):
+                    found.setdefault(f.key(), f)
+        found = {f.key(): f for f in hints.carried(found.values(), ctx.planned)}
+    found = {k: f for k, f in found.items() if f.code in codes}
     by_file = {path: suppress.pragmas(text) for path, text in texts.items()}
     kept, unused = suppress.apply(found.values(), by_file)
     for code, after in AFTER_SUPPRESSION.items():

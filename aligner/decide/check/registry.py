@@ -1,8 +1,9 @@
 """The one door every rule comes in by, and what a rule is given: the images, the knowledge, the upstream.
 
 A rule is a function `(Context) -> Iterator[Finding]`, registered with `@rule("AL0nn")`; a code may
-have several functions (they report in order). A rule with `after_suppression=True` is given the
-pragmas that suppressed nothing as well (AL100). Its page (what, why, example, fix) is in
+have several functions (they report in order). A rule with `after_rules=True` is given the other rules'
+findings as well (AL015 says the edits no other finding carries); one with `after_suppression=True`,
+the pragmas that suppressed nothing (AL100). Its page (what, why, example, fix) is in
 rules/codes.toml; tests/unit/test_check_rules.py holds pages, registered rules and fixtures together.
 """
 
@@ -22,6 +23,7 @@ from aligner.know.versions import unsafe_move
 
 LockState = Literal["missing", "stale"]
 RULES: Dict[str, Callable[["Context"], Iterator[Finding]]] = {}
+AFTER_RULES: Dict[str, Callable[["Context", list], Iterator[Finding]]] = {}
 AFTER_SUPPRESSION: Dict[str, Callable[["Context", list], Iterator[Finding]]] = {}
 
 
@@ -34,6 +36,7 @@ class Context:
     upstream: Optional[object] = None  # aligner.read.upstream.Upstream
     lock_state: Optional[LockState] = None  # None: fresh, or no lock is configured
     severity: Dict[str, str] = field(default_factory=dict)
+    planned: Optional[object] = None  # aligner.decide.check.hints.Planned: what fix would do, if known
 
     def find(self, code: str, path: str, line: int, column: int, message: str, fix: Optional[Fix] = None,
              severity: Optional[str] = None) -> Finding:
@@ -50,10 +53,10 @@ class Context:
         return self.snap.release(comp.index[0], version)
 
 
-def rule(code: str, after_suppression: bool = False):
+def rule(code: str, after_rules: bool = False, after_suppression: bool = False):
     """Register a rule function under its code."""
     def register(fn):
-        table = AFTER_SUPPRESSION if after_suppression else RULES
+        table = AFTER_SUPPRESSION if after_suppression else AFTER_RULES if after_rules else RULES
         earlier = table.get(code)
         table[code] = fn if earlier is None else (lambda *a: (f for g in (earlier, fn) for f in g(*a)))
         return fn

@@ -2,6 +2,6 @@
 (aligner.decide.check.registry is the door, rules/codes.toml holds their pages)."""
 
 from aligner.decide.check.rules import imagetags, pinning, releases, requirements, runtime, suppression, upstream  # noqa: F401
-from aligner.decide.check.registry import AFTER_SUPPRESSION, RULES, Context
+from aligner.decide.check.registry import AFTER_RULES, AFTER_SUPPRESSION, RULES, Context
 
-__all__ = ["AFTER_SUPPRESSION", "RULES", "Context"]
+__all__ = ["AFTER_RULES", "AFTER_SUPPRESSION", "RULES", "Context"]

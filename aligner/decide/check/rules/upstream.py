@@ -1,10 +1,11 @@
-"""The repository against its upstream and its lock: drift from the upstream's pins (AL002), a stale lock (AL012)."""
+"""The repository against its upstream and its lock: drift from the upstream's pins (AL002), a stale lock (AL012),
+a pin that differs from the lock for no reason another rule gives (AL015)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 from aligner.decide.check.model import Finding
 from aligner.decide.check.registry import Context, fix_to, rule
@@ -44,3 +45,17 @@ def stale_lock(ctx: Context) -> Iterator[Finding]:
         path = os.path.relpath(ctx.cfg.lock_path())
         what = "is missing" if ctx.lock_state == "missing" else "no longer matches the Dockerfiles and the upstream"
         yield ctx.find("AL012", path, 1, 1, f"{Path(path).name} {what}; run `aligner lock`")
+
+
+@rule("AL015", after_rules=True)
+def differs_from_lock(ctx: Context, found: List[Finding]) -> Iterator[Finding]:
+    """Each edit fix would make that no other finding carries: after `lock --upgrade-package`, or where
+    the lock moved a pin for a chain of requirements no one rule sees."""
+    if ctx.planned is None:
+        return
+    have = {(os.path.abspath(f.path), f.line, f.column) for f in found}
+    shown = {os.path.abspath(df.path): df.path for img in ctx.images for df in img.files}
+    for key, line, column, message in ctx.planned.edits:
+        if (key, line, column) not in have and key in shown:
+            have.add((key, line, column))
+            yield ctx.find("AL015", shown[key], line, column, message)
