@@ -66,10 +66,10 @@ def rows(p: Plan, image: str) -> List[dict]:
     for fp in p.files:
         if os.path.abspath(fp.path) in files:
             for e in fp.edits:
-                if not e.aux and e.pin.kind != "image-tag":
+                if not e.aux and e.pin.component != "image-tag":
                     edited.setdefault(e.pin.component, "edit")
             for e in fp.skipped:
-                if e.pin.kind != "image-tag":
+                if e.pin.component != "image-tag":
                     edited.setdefault(e.pin.component, "held back")
     out = []
     for comp, before, after, why in p.matrix.get(image, []):
@@ -100,7 +100,7 @@ def _edit_rows(p: Plan, applied: bool) -> List[dict]:
 
 
 def _what(e) -> str:
-    return e.pin.name if e.pin.kind == "image-tag" else e.pin.component
+    return e.pin.name if e.pin.component == "image-tag" else e.pin.component
 
 
 def to_json(p: Plan, fixed: List[dict], left: List[dict], applied: bool = False) -> str:
@@ -137,7 +137,8 @@ def to_markdown(p: Plan, fixed: List[dict], left: List[dict], applied: bool) -> 
     if edits:
         md += ["| where | component | before | after | |", "|---|---|---|---|---|"]
         for e in edits:
-            state = f"held back: {e['unsafe']}" if e["held_back"] else ("applied" if applied else "to apply") + (
+            held = e["unsafe"] if (e["unsafe"] or "").startswith("held back") else f"held back: {e['unsafe']}"
+            state = held if e["held_back"] else ("applied" if applied else "to apply") + (
                 f" (unsafe: {e['unsafe']})" if e["unsafe"] else "")
             md.append(f"| `{e['path']}:{e['line']}` | {e['component']} | {_cell(e['before'])} | {_cell(e['after'])} | "
                       f"{_cell(state)} |")

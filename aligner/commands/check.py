@@ -13,6 +13,9 @@ from aligner.commands import options
 DESCRIPTION = (
     "Check Dockerfiles against the rules (see `aligner rules list` and `aligner rules show AL003`). "
     "Works offline from the snapshot; an unchanged repository is answered from a cache. "
+    "In the files of configured images, the fix shown on a finding is the edit `aligner fix` makes at "
+    "that pin, towards the lock (the aligned target); a pin that differs from the lock with nothing "
+    "else wrong is AL015. A Dockerfile given alone is checked with the rest of its configured image. "
     "Suppress a finding with `# aligner: ignore=AL003` on the line above or the same line, or a whole "
     "file with `# aligner: ignore-file`."
 )

@@ -138,15 +138,15 @@ def test_fix_applies_nothing_the_team_must_decide(repo, run_aligner):
     before_text = df.read_text()
     _, before = check(run_aligner, repo)
     result = run_aligner("fix", "--apply", "--report", "fix-report.md", cwd=repo)
-    assert result.returncode == 0, result.stderr  # nothing to change
+    assert result.returncode == 1, result.stderr  # 1: the unsafe changes are left
     assert df.read_text() == before_text
     assert (repo / "lock" / "aligner.lock").exists()  # no file changed, but the missing lock is written
     vllm = arg(df, "VLLM_REF").lstrip("v")
     report = (repo / "fix-report.md").read_text()
-    held = report.split("### Not applied (unsafe)", 1)[1].split("###", 1)[0]
+    edits = report.split("| where |", 1)[1].split("###", 1)[0]
     torch_to, fi_to = pinned("vllm", vllm, "torch"), pinned("vllm", vllm, "flashinfer-python")
-    assert f"torch {arg(df, 'TORCH_VERSION')} → {torch_to}: a downgrade" in held
-    assert f"flashinfer-python {arg(df, 'FLASHINFER_VERSION')} → {fi_to}: held back" in held
+    assert f"| torch | {arg(df, 'TORCH_VERSION')} | {torch_to} | held back: a downgrade" in edits
+    assert f"| flashinfer-python | {arg(df, 'FLASHINFER_VERSION')} | {fi_to} | held back with the unsafe changes" in edits
     _, after = check(run_aligner, repo)
     # every finding is left, each needs a decision fix does not take; only the lock is written
     assert after == [f for f in before if f["code"] != "AL012"]
@@ -182,7 +182,8 @@ def test_readme_shows_what_the_commands_print():
                                          "cat fix-report.md", "aligner check"]
     replayed = run_all(EXAMPLE, [cmd for cmd, _ in shown])
     assert [out for out, _ in replayed] == [out for _, out in shown]
-    assert [rc for _, rc in replayed] == [1, 0, 0, 0, 1]
+    # check: findings; fix: changes to show (held back, and the lock); fix --apply: the unsafe ones are left
+    assert [rc for _, rc in replayed] == [1, 1, 1, 0, 1]
 
 
 # ---- gaps found while writing the example; each test says what should happen ----------------------

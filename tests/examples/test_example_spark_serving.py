@@ -162,7 +162,7 @@ def test_after_fix_only_the_architecture_lists_are_left(repo, run_aligner):
     kept = {"CUDA_ARCH": arg(base, "CUDA_ARCH"), "lmcache-arch": value(lmc, "ENV TORCH_CUDA_ARCH_LIST="),
             "CUDA_VERSION": arg(base, "CUDA_VERSION")}
     result = run_aligner("fix", "--apply", "--report", "fix-report.md", cwd=repo)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 0, result.stderr  # everything fix found was written; the arch lists are not its
     # 0.3.9 has no arm64 wheel, but Dockerfile.lmcache builds it from source (`pip wheel .`): no wheel is
     # needed, so nothing moves it
     lmcache = value(lmc, "ARG LMCACHE_VERSION=")
@@ -197,7 +197,7 @@ def test_readme_shows_what_the_commands_print():
                                          "aligner check"]
     replayed = run_all(EXAMPLE, [cmd for cmd, _ in shown])
     assert [out for out, _ in replayed] == [out for _, out in shown]
-    assert [rc for _, rc in replayed] == [1, 1, 0, 1, 0, 1]
+    assert [rc for _, rc in replayed] == [1, 1, 0, 0, 0, 1]
     explained = shown[2][1]
     assert "lmcache 0.3.9" in explained.splitlines()[0] and "kept the pin of Dockerfile.lmcache" in explained
     assert "wheel" not in explained  # built from source: no wheel constrains it
@@ -212,7 +212,7 @@ def test_fix_of_a_branch_ref_writes_the_tag_of_a_published_release(repo, run_ali
     stamped = arg(EXAMPLE / BASE, "VLLM_VERSION")
     assert arg(EXAMPLE / BASE, "VLLM_COMMIT") == "main"
     result = run_aligner("fix", "--apply", cwd=repo)
-    assert result.returncode == 1, result.stderr  # 1: changes applied
+    assert result.returncode == 0, result.stderr  # 0: everything it found was written
     assert arg(repo / BASE, "VLLM_COMMIT") == f"v{stamped}" and arg(repo / BASE, "VLLM_VERSION") == stamped
     rel = release("vllm", stamped)  # exactly one such release in the snapshot
     assert not rel["yanked"] and not Version(stamped).is_prerelease, rel

@@ -92,11 +92,13 @@ def by_place(findings) -> dict:
 
 
 def safe_fix_changes_nothing(run_aligner, repo, dockerfiles, before) -> None:
-    """`fix --apply` (safe fixes only) where every change is unsafe: exit 0 with "nothing to change", the
-    Dockerfiles byte for byte as they were, and no finding that `before` (check's findings) did not have."""
+    """`fix --apply` (safe fixes only) where every change is unsafe: exit 1 saying what it held back (something
+    is left, as ruff's exit status says), the Dockerfiles byte for byte as they were, and no finding that
+    `before` (check's findings) did not have."""
     old = {p: p.read_bytes() for p in dockerfiles}
     result = run_aligner("fix", "--apply", cwd=repo)
-    assert result.returncode == 0 and "nothing to change" in result.stderr, result.stderr  # 0: nothing to change
+    assert result.returncode == 1 and "held back" in result.stderr, result.stderr  # 1: unsafe changes are left
+    assert "nothing to change" not in result.stderr
     assert {p: p.read_bytes() for p in old} == old
     _, after = check(run_aligner, repo)
     place = lambda findings: {(f["code"], f["path"], f["line"]) for f in findings}

@@ -30,7 +30,7 @@ class Planned:
 
 def as_fix(edit) -> Fix:
     """One edit of aligner.decide.fix as a finding's fix."""
-    if edit.pin.kind == "image-tag":
+    if edit.pin.component == "image-tag":
         text = f"rebuild {edit.pin.name} as {edit.after} ({edit.why})"
     else:
         text = f"set {edit.pin.component} to {edit.after} ({edit.why})"
@@ -69,7 +69,7 @@ def plan(ws, cat, snap) -> Optional[Planned]:
             where.add((e.pin.line, e.pin.column))
             for line, column in where:
                 out.fixes[(key, line, column)] = hint
-            if e.pin.kind != "image-tag":  # a tag rebuilt from moved versions is part of their edits
+            if e.pin.component != "image-tag":  # a tag rebuilt from moved versions is part of their edits
                 out.edits.append((key, e.pin.line, e.pin.column,
                                   f"{e.pin.component} {e.before} differs from the lock's {e.after} ({e.why})"))
     return out
