@@ -92,10 +92,14 @@ def _edit_rows(p: Plan, applied: bool) -> List[dict]:
         for e in fp.edits:
             if not e.aux:
                 out.append(dict(path=rel(fp.path), line=e.pin.line, component=_what(e), before=e.before, after=e.after,
-                                safe=e.unsafe is None, applied=applied, held_back=False, unsafe=e.unsafe))
+                                safe=e.unsafe is None, applied=applied, held_back=False, unsafe=e.unsafe,
+                                start=e.pin.start, end=e.pin.end, text=e.text,
+                                image_tag=e.pin.component == "image-tag"))
         for e in fp.skipped:
             out.append(dict(path=rel(fp.path), line=e.pin.line, component=_what(e), before=e.before, after=e.after,
-                            safe=False, applied=False, held_back=True, unsafe=e.unsafe))
+                            safe=False, applied=False, held_back=True, unsafe=e.unsafe,
+                            start=e.pin.start, end=e.pin.end, text=e.text,
+                            image_tag=e.pin.component == "image-tag"))
     return out
 
 
@@ -113,6 +117,7 @@ def to_json(p: Plan, fixed: List[dict], left: List[dict], applied: bool = False)
         "images": [{"name": name, "matrix": rows(p, name)} for name in sorted(p.matrix)],
         "edits": _edit_rows(p, applied),
         "left_to_you": p.left(),
+        "conflicts": [{"image": image, "lines": lines} for image, lines in p.conflicts],
         "findings_fixed": fixed,
         "findings_left": left,
         "diff": diff(p),
@@ -158,6 +163,9 @@ def to_markdown(p: Plan, fixed: List[dict], left: List[dict], applied: bool) -> 
                    "|---|---|---|"]
             md += [f"| {r['component']} | {_cell(r['after'])} | {_cell(r['why'])} |" for r in decided]
             md.append("")
+    for image, lines in p.conflicts:
+        md += [f"### No aligned set of versions for image {image}", "", "Nothing is changed: these constraints "
+               "cannot all hold.", ""] + [f"- {_cell(x)}" for x in lines] + [""]
     left_notes = p.left()
     if left_notes:
         md += ["### Left to you", ""] + [f"- {_cell(x)}" for x in left_notes] + [""]

@@ -59,8 +59,14 @@ def _fix(args: argparse.Namespace, ws) -> int:
     cfg = ws.cfg
     cat, snap = options.knowledge()
     outcome, prefer, note = fix.target(ws, cat, snap)
-    if outcome.conflicts:
+    if outcome.conflicts:  # no edit anywhere: the lock is one decision over every image
         print_conflicts(outcome)
+        if args.report:
+            plan = fix.Plan([], note, {}, conflicts=[(c.image, c.lines) for c in outcome.conflicts])
+            before = _findings(ws)
+            fixed, left = fixreport.classify(before, None, plan)
+            render = fixreport.FORMATS[options.report_format("--report", args.report, fixreport.FORMATS)]
+            atomic_write(Path(args.report).resolve(), render(plan, fixed, left, args.apply).encode("utf-8"))
         return status.OK if args.exit_zero else status.FINDINGS
     only = [os.path.abspath(p) for p in args.paths] or None
     configured = {os.path.abspath(p) for p in ws.cfg.image_dockerfiles()}

@@ -58,6 +58,7 @@ class Plan:
     lock_path: Optional[str] = None
     lock_old: Optional[bytes] = None
     lock_new: Optional[bytes] = None
+    conflicts: List[tuple] = field(default_factory=list)  # (image, lines) of images with no aligned set
 
     def changed(self) -> List[FilePlan]:
         return [f for f in self.files if f.new != f.old]

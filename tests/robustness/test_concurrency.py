@@ -8,13 +8,13 @@ from tests.support.repos import copy_repo
 
 def test_fix_apply_in_three_processes_at_once(tmp_path):
     alone = copy_repo("dynamo", tmp_path / "alone")
-    single = processes.run("fix", "--apply", "--unsafe-fixes", cwd=alone)
+    single = processes.run("fix", "--apply", "--unsafe-fixes", "--exit-non-zero-on-fix", cwd=alone)
     assert single.returncode == 1, single.stderr  # 1: it changed files
     expected = processes.files(alone)
     repo = copy_repo("dynamo", tmp_path / "together")
     before = processes.files(repo)
     assert before != {k: v for k, v in expected.items() if k in before}
-    procs = [processes.start("fix", "--apply", "--unsafe-fixes", cwd=repo) for _ in range(3)]
+    procs = [processes.start("fix", "--apply", "--unsafe-fixes", "--exit-non-zero-on-fix", cwd=repo) for _ in range(3)]
     outs = [p.communicate(timeout=300) for p in procs]
     codes = sorted(p.returncode for p in procs)
     for out, err in outs:
@@ -30,7 +30,8 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
     repo = copy_repo("dynamo", tmp_path)
     before = processes.files(repo)
     with held(repo):  # this test is the first writer
-        proc = processes.Watched(processes.start("fix", "--apply", "--unsafe-fixes", cwd=repo))
+        proc = processes.Watched(processes.start("fix", "--apply", "--unsafe-fixes", "--exit-non-zero-on-fix",
+                                                 cwd=repo))
         # it says so once it has found the lock taken: from then on it is waiting, not writing
         proc.wait_for_stderr("note: waiting for another aligner writing")
         assert proc.proc.poll() is None, "fix --apply did not wait"

@@ -35,7 +35,7 @@ def test_fix_apply_interrupted_while_writing_leaves_every_file_old(tmp_path):
 
 def test_fix_apply_interrupted_while_renaming_finishes_every_rename(tmp_path):
     alone = copy_repo("dynamo", tmp_path / "alone")
-    assert processes.run("fix", "--apply", "--unsafe-fixes", cwd=alone).returncode == 1
+    assert processes.run("fix", "--apply", "--unsafe-fixes", cwd=alone).returncode == 0
     dockerfiles = {k: v for k, v in processes.files(alone).items() if k.startswith("container/")}
     repo = copy_repo("dynamo", tmp_path / "repo")
     before = {k: v for k, v in processes.files(repo).items() if k.startswith("container/")}
