@@ -21,6 +21,6 @@ def run(args: argparse.Namespace) -> int:
     from aligner.decide import lock
 
     name, _, version = args.component.partition("==")
-    outcome = lock.compute(options.workspace(args), *options.knowledge())
+    outcome = lock.target(options.workspace(args), *options.knowledge())[0]  # the one target check and fix use
     print_conflicts(outcome)
     return explain(outcome, name.strip(), version.strip() or None, args.image)

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from aligner.base.errors import ToolError, UsageError
     from aligner.decide import lock
 
-    outcome = lock.compute(options.workspace(args), *options.knowledge())
+    outcome = lock.target(options.workspace(args), *options.knowledge())[0]  # the one target check and fix use
     print_conflicts(outcome)
     graphs = graph.find([graph.build(li) for li in outcome.locked], args.image)
     if not graphs:
