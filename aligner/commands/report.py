@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("json" if args.output and args.output.endswith(".json") else "md")
     ws = options.workspace(args)
     path, data = options.recorded_lock(ws)
-    fresh = lock.matches_inputs(ws.cfg, data, ws.raw)
+    fresh = lock.matches_inputs(ws.cfg, data, ws.raw, ws.build_scripts())
     if not fresh:
         print(f"note: {display(path)} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "reporting it as written", file=sys.stderr)

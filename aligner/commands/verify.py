@@ -88,7 +88,7 @@ def targets_of(args, ws, platforms=None):
     cfg = ws.cfg
     path, data = options.recorded_lock(ws)
     contexts = {name: img.context for name, img in cfg.images.items()}
-    if not lock.matches_inputs(cfg, data, ws.raw):
+    if not lock.matches_inputs(cfg, data, ws.raw, ws.build_scripts()):
         print(f"note: {display(path)} is stale (its Dockerfiles or config changed since `aligner lock`); "
               "verifying it as written", file=sys.stderr)
     bad = [p for p in (platforms or []) if p not in KNOWN_PLATFORMS]

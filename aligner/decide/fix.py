@@ -98,15 +98,32 @@ def plan(ws, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only
             path = str(cfg.root / rel)
             if only and os.path.abspath(path) not in only:
                 continue
-            fp = by_path.get(path)
-            if fp is None:
-                _inside(path, cfg.root)
-                fp = by_path[path] = FilePlan(path, ws.raw(path))
-            add_edits(fp, rel, targets, name, unsafe, cat, ws.parsed(path, cat))
+            doc = ws.parsed(path, cat)
+            # a value a build script passes is written where it is set: that script is edited, not the Dockerfile
+            for where, view in _by_file(doc, path):
+                fp = by_path.get(where)
+                if fp is None:
+                    _inside(where, cfg.root)
+                    fp = by_path[where] = FilePlan(where, ws.raw(where))
+                add_edits(fp, rel if where == path else display(where), targets, name, unsafe, cat, view)
     _hold_back(by_path.values())
     for fp in by_path.values():
         finish(fp)
     return Plan(sorted(by_path.values(), key=lambda f: f.path), lock_note, matrix, image_files)
+
+
+def _by_file(doc, path: str):
+    """(file, the Dockerfile as seen from it): its own pins and variables, then per build script the pins whose
+    values it passes (only their values: a tag variable of a script is not rebuilt)."""
+    from dataclasses import replace as copy
+
+    groups: Dict[str, List[Pin]] = {}
+    for p in doc.pins:
+        groups.setdefault(p.path, []).append(p)
+    yield path, copy(doc, pins=groups.pop(doc.path, []),
+                     variables=[v for v in doc.variables if v.span is None or v.span.path == doc.path])
+    for where, pins in groups.items():
+        yield where, copy(doc, pins=pins, variables=[])
 
 
 def _hold_back(files) -> None:

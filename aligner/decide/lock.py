@@ -109,8 +109,9 @@ def lock_image(image: ImageInput, result: Result) -> LockedImage:
     return LockedImage(image, result, why, changes)
 
 
-def inputs_hash(cfg: Config, upstream_sha: Optional[str], raw=None) -> str:
-    """`raw(path)` gives a Dockerfile's bytes (a workspace's, which has read them already)."""
+def inputs_hash(cfg: Config, upstream_sha: Optional[str], raw=None, scripts=()) -> str:
+    """`raw(path)` gives a Dockerfile's bytes (a workspace's, which has read them already); `scripts` are the
+    build scripts whose --build-arg values the images take (Workspace.build_scripts())."""
     h = hashlib.sha256()
     h.update(f"aligner {__version__}\n".encode())
     from aligner.read.config import MAX_BYTES as CONFIG_MAX
@@ -122,17 +123,19 @@ def inputs_hash(cfg: Config, upstream_sha: Optional[str], raw=None) -> str:
         h.update(read_regular(cfg.path, CONFIG_MAX))
     for path in sorted(cfg.image_dockerfiles()):
         h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + raw(path))
+    for path in sorted(os.path.relpath(s, cfg.root) for s in scripts):
+        h.update(b"script\0" + path.encode() + b"\0" + raw(str(cfg.root / path)))
     h.update((upstream_sha or "").encode())
     h.update(rules_digest(leave_out=("codes.toml",)))  # a rule page decides no version
     return "sha256:" + h.hexdigest()
 
 
-def matches_inputs(cfg: Config, data: dict, raw=None) -> bool:
+def matches_inputs(cfg: Config, data: dict, raw=None, scripts=()) -> bool:
     """Whether a read lock was written for the Dockerfiles, config and rules as they are now (taking its
     recorded upstream as is: no fetch)."""
     meta = data.get("meta", {})
     try:
-        return meta.get("inputs") == inputs_hash(cfg, (meta.get("upstream") or {}).get("sha256"), raw)
+        return meta.get("inputs") == inputs_hash(cfg, (meta.get("upstream") or {}).get("sha256"), raw, scripts)
     except (OSError, InputError):  # a configured Dockerfile is gone: the lock is stale
         return False
 
@@ -304,7 +307,7 @@ def _target(ws, cat: Catalog, snap: Snapshot, upgrade):
     recorded = read(path) if path.exists() else None
     up = ws.upstream()
     fresh = recorded is not None and recorded.get("meta", {}).get("inputs") == inputs_hash(
-        ws.cfg, up.sha256 if up else None, ws.raw)
+        ws.cfg, up.sha256 if up else None, ws.raw, ws.build_scripts())
     prefer = pins_of(recorded) if fresh else None
     state = None if fresh else ("missing" if recorded is None else "stale")
     said = whys_of(recorded) if fresh else None
@@ -323,7 +326,7 @@ def finish(ws, inputs: List[ImageInput], results: list) -> Outcome:
     up = ws.upstream()
     locked = [lock_image(inp, r) for inp, r in zip(inputs, results) if not isinstance(r, Conflict)]
     conflicts = [r for r in results if isinstance(r, Conflict)]
-    digest = inputs_hash(ws.cfg, up.sha256 if up else None, ws.raw)
+    digest = inputs_hash(ws.cfg, up.sha256 if up else None, ws.raw, ws.build_scripts())
     text = render(ws.cfg, locked, up.source if up else None, up.sha256 if up else None, digest)
     return Outcome(locked, conflicts, text, digest)
 

@@ -49,6 +49,7 @@ class ImageConfig:
     platforms: Tuple[str, ...]
     driver: Optional[str] = None  # the target hosts' Linux driver, for the CUDA driver floor
     context: str = "."  # the build context, relative to the root (for `verify --build` and `bake`)
+    build_args: Optional[Tuple[str, ...]] = None  # scripts that run its build, relative to the root; None: found
 
 
 @dataclass
@@ -100,7 +101,7 @@ COMPONENT_KEYS = {"pip": list, "arg-aliases": list, "repos": list, "probe": dict
 PROBE_KINDS = ("distribution", "python", "command")
 MAX_BYTES = 1 << 20  # a config or pyproject of a megabyte is no config
 IMAGE_KEYS = {"dockerfile": str, "dockerfiles": list, "extra": str, "gpus": list, "platforms": list, "driver": str,
-              "context": str}
+              "context": str, "build-args": list}
 
 
 def _check_dockerfile(root: Path, name: str, where: str, key: str) -> None:
@@ -195,9 +196,15 @@ def load(path: Optional[Path] = None) -> Config:
         context = image.get("context", ".")
         if not (cfg.root / context).is_dir():
             raise InputError(where, None, f"`{key}.context`: no such directory {context!r}")
+        sources = None
+        if "build-args" in image:
+            sources = tuple(_strings(image, "build-args", key + ".", where))
+            for s in sources:
+                if not (cfg.root / s).is_file():
+                    raise InputError(where, None, f"`{key}.build-args`: no such file {s!r}")
         cfg.images[name] = ImageConfig(name, tuple(files), image.get("extra"),
                                        tuple(_strings(image, "gpus", key + ".", where)), tuple(plats), image.get("driver"),
-                                       context)
+                                       context, sources)
     return cfg
 
 

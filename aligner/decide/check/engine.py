@@ -60,7 +60,9 @@ def run(paths: Sequence[str], cfg, settings: Settings, ws=None) -> Outcome:
         except InputError as exc:
             errors.append(exc)
     codes = selected(list(docs()), settings, cfg)
-    key = _key(cfg, data, codes)
+    errors += ws.build_errors()
+    scripts = {s: ws.raw(s) for s in ws.build_scripts()}  # the --build-arg values the images take
+    key = _key(cfg, {**data, **{f"script:{s}": b for s, b in scripts.items()}}, codes)
     cache = _cache_path(key) if settings.use_cache else None
     if cache and cache.exists():
         try:
@@ -162,7 +164,8 @@ def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError
             except InputError as exc:
                 errors.append(exc)
                 recorded = None
-            if recorded is not None and recorded != lock.inputs_hash(cfg, up.sha256 if up else None, ws.raw):
+            if recorded is not None and recorded != lock.inputs_hash(cfg, up.sha256 if up else None, ws.raw,
+                                                                                  ws.build_scripts()):
                 lock_state = "stale"
     ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity))
     found: Dict[tuple, Finding] = {}

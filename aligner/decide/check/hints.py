@@ -58,14 +58,18 @@ def plan(ws, cat, snap) -> Optional[Planned]:
         made = fix.plan(ws, outcome, cat, False, note)
     except InputError as exc:
         return Planned(notes=[f"fix hints are each rule's own: {exc.render()}"])
+    places: Dict[tuple, set] = {}  # (file, start, end) -> every (line, column) a pin of that value stands at
+    for path in cfg.image_dockerfiles():
+        for p in ws.parsed(path, cat).pins:  # a build script's pins are in the parse of the Dockerfile it builds
+            places.setdefault((os.path.abspath(p.path), p.start, p.end), set()).add((p.line, p.column))
+    out.files |= {os.path.abspath(s) for s in ws.build_scripts()}
     for fp in made.files:
         key = os.path.abspath(fp.path)
-        doc = ws.parsed(fp.path, cat)
         for e in fp.edits + fp.skipped:
             if e.aux:
                 continue  # a digest dropped with its tag: the tag's edit says it
             hint = as_fix(e)
-            where = {(p.line, p.column) for p in doc.pins if (p.start, p.end) == (e.pin.start, e.pin.end)}
+            where = set(places.get((key, e.pin.start, e.pin.end), ()))
             where.add((e.pin.line, e.pin.column))
             for line, column in where:
                 out.fixes[(key, line, column)] = hint

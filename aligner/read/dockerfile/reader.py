@@ -36,9 +36,13 @@ class _Binding:
     line: int
 
 
-def read(path: str, data: bytes, cat: Optional[Catalog] = None) -> Dockerfile:
-    """Parse Dockerfile bytes; raises InputError naming the file and line."""
-    return _Reader(lex(path, data), cat or catalog()).run()
+def read(path: str, data: bytes, cat: Optional[Catalog] = None, build_args: Optional[Dict[str, Traced]] = None,
+         sources: Optional[Dict[str, Source]] = None) -> Dockerfile:
+    """Parse Dockerfile bytes; raises InputError naming the file and line. `build_args` are the values a build
+    passes (`--build-arg NAME=VALUE`): as Docker does, each overrides the default of every `ARG NAME` of the
+    file, before FROM and in a stage. Their text comes from other files (Piece.origin), whose decoded
+    `sources` say where its bytes are, so that a pin they make points at the script or workflow."""
+    return _Reader(lex(path, data), cat or catalog(), build_args or {}, sources or {}).run()
 
 
 def read_file(path: str, cat: Optional[Catalog] = None) -> Dockerfile:
@@ -105,8 +109,9 @@ def _shell_script(words: List[Traced]) -> Optional[Traced]:
 
 
 class _Reader:
-    def __init__(self, src: Source, cat: Catalog):
+    def __init__(self, src: Source, cat: Catalog, build_args: Dict[str, Traced], sources: Dict[str, Source]):
         self.src, self.cat = src, cat
+        self.build_args, self.sources = build_args, sources
         self.out = Dockerfile(src.path)
         self.globals: Dict[str, _Binding] = {}
         self.args: Dict[str, _Binding] = {}
@@ -170,6 +175,8 @@ class _Reader:
     # -- instructions --------------------------------------------------------
     def _arg(self, inst: Instruction) -> None:
         for n, (name, value) in enumerate(self._assignments(inst, legacy=False)):
+            if name in self.build_args:  # `--build-arg NAME=VALUE` wins over the default, or gives the value
+                value = self.build_args[name]
             if self.stage is None:
                 self.globals[name] = _Binding(value, inst.line)
             elif value is None:
@@ -212,13 +219,17 @@ class _Reader:
                 out.append((name, value))
         return out
 
+    def _source(self, origin: Optional[str]) -> Source:
+        """The decoded file that text of this origin lies in: the Dockerfile, or a build script."""
+        return self.sources[origin] if origin is not None else self.src
+
     def _span(self, value: Optional[Traced]) -> Optional[Span]:
-        """Where a declared value's bytes are, when one run of the file holds all of them."""
+        """Where a declared value's bytes are, when one run of a file holds all of them."""
         where = value.locate(0, len(value.text)) if value is not None and value.text else None
         if where is None:
             return None
         (a, b), _ = where
-        src = self.src
+        src = self._source(value.origin_of(0, len(value.text)))
         return Span(src.path, src.line_of(a), src.column_of(a), src.byte_offset(a), src.byte_offset(b))
 
     def _name(self, name: str, inst: Instruction) -> str:
@@ -229,7 +240,7 @@ class _Reader:
     def _declared(self, kind: str, name: str, value: Optional[Traced], first: bool) -> None:
         label = self.stage.label if self.stage else None
         head = next((p for p in value.pieces if not p.synthetic and p.start >= 0), None) if value is not None else None
-        value_line = self.src.line_of(head.start) if head else self.inst.line
+        value_line = self.src.line_of(head.start) if head and head.origin is None else self.inst.line
         self.out.variables.append(Variable(kind, name, value.text if value is not None else None, self.inst.line,
                                            label, value_line, bool(value is not None and value.unknown),
                                            self._span(value)))
@@ -375,12 +386,13 @@ class _Reader:
         return [words]
 
     # -- pins ------------------------------------------------------------------
-    def _stands_alone(self, start: int) -> bool:
+    def _stands_alone(self, start: int, src: Optional[Source] = None) -> bool:
         """Whether a value starting at `start` can be replaced without the bytes before it acting on the
         new ones: not after an unbraced `$NAME` (`$A.1` -> `$A0.11.0` names A0), nor after an escape
         character (`\\$A` -> `\\0.11.0` keeps the backslash)."""
+        src = src or self.src
         esc = re.escape(self.src.escape)
-        before = self.src.text[max(0, start - 1024):start]
+        before = src.text[max(0, start - 1024):start]
         # line continuations (and the comment lines inside them) join what lies on either side: `$A\<nl>1.0`
         # is `$A1.0`, so read the logical text
         before = re.sub(r"%s[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*" % esc, "", before)
@@ -393,13 +405,14 @@ class _Reader:
         return True
 
     def _pin(self, f: Found) -> None:
-        src, inst = self.src, self.inst
+        inst = self.inst
         effective = unquote(f.word.text[f.i:f.j])  # a URL's `%2B` is a wheel version's `+`
         i, j = _narrowed(f)
         where = f.word.locate(i, j)
+        src = self._source(f.word.origin_of(i, j))  # a value a build script passes is pinned where it is written
         if where and (i, j) != (f.i, f.j):
             effective = unquote(f.word.text[i:j])
-        if where and not self._stands_alone(where[0][0]):
+        if where and not self._stands_alone(where[0][0], src):
             where = None  # new bytes there would join what comes before: not one span to rewrite
         if where:
             (a, b), via = where
@@ -410,7 +423,9 @@ class _Reader:
         else:
             # held in several places (e.g. a tag of an ARG and literal text): no one span
             first = f.word.slice(f.i, f.j).pieces[0]
-            at = first.start if not first.synthetic else src.line_starts[inst.line - 1]
+            src = self._source(first.origin)
+            at = first.start if not first.synthetic else self.src.line_starts[inst.line - 1]
+            src = src if not first.synthetic else self.src
             via, value, start, end = first.via, effective, None, None
             line, column = src.line_of(at), src.column_of(at)
         scheme = self.cat.scheme(f.component)

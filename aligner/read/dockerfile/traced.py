@@ -23,6 +23,7 @@ class Piece:
     whole: Optional[Span] = None  # a variable's whole value, when this is it minus a prefix/suffix
     synthetic: bool = False  # no source bytes hold this text (e.g. a JSON escape)
     unknown: bool = False  # a variable with no value in the file: set at build time, or not at all
+    origin: Optional[str] = None  # another file the text is from (a build script's --build-arg); offsets are its
 
 
 class Traced:
@@ -57,10 +58,10 @@ class Traced:
             s = self._starts[k]
             if p.text and s < i <= s + len(p.text) and not p.synthetic:
                 pos = p.start + (i - s)
-                return Piece("", pos, pos, p.via)
+                return Piece("", pos, pos, p.via, origin=p.origin)
         for k, p in enumerate(self.pieces):
             if p.text and self._starts[k] == i and not p.synthetic:
-                return Piece("", p.start, p.start, p.via)
+                return Piece("", p.start, p.start, p.via, origin=p.origin)
         return Piece("", -1, -1, synthetic=True)
 
     def slice(self, i: int, j: int) -> "Traced":
@@ -80,11 +81,23 @@ class Traced:
                 out.append(p)
             else:
                 a = p.start + (lo - s)
-                out.append(Piece(p.text[lo - s:hi - s], a, a + (hi - lo), p.via, None, p.synthetic, p.unknown))
+                out.append(Piece(p.text[lo - s:hi - s], a, a + (hi - lo), p.via, None, p.synthetic, p.unknown,
+                                 p.origin))
         return Traced(out)
 
     def with_via(self, name: str) -> "Traced":
-        return Traced(Piece(p.text, p.start, p.end, name, p.whole, p.synthetic, p.unknown) for p in self.pieces)
+        return Traced(Piece(p.text, p.start, p.end, name, p.whole, p.synthetic, p.unknown, p.origin)
+                      for p in self.pieces)
+
+    def origin_of(self, i: int, j: int) -> Optional[str]:
+        """The other file that text[i:j] comes from (see Piece.origin), or None for the file being read."""
+        if i >= j:
+            return self.point(i).origin
+        for k, p in enumerate(self.pieces):
+            s = self._starts[k]
+            if p.text and s < j and s + len(p.text) > i:
+                return p.origin
+        return None
 
     def unknown_in(self, i: int, j: int) -> bool:
         """Whether an unknown piece lies in text[i:j], an empty one at its ends included."""
@@ -116,6 +129,8 @@ class Traced:
                 if p.synthetic:
                     return None
                 parts.append((p, lo - s, hi - s))
+        if len({p.origin for p, _, _ in parts}) > 1:
+            return None  # part in the Dockerfile, part in a build script: no one span holds it
         if len(parts) == 1:
             p, a, b = parts[0]
             if p.whole is not None and a == 0 and b == len(p.text):

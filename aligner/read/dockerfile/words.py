@@ -385,7 +385,7 @@ def _strip(value: Traced, pattern: str, op: str) -> Traced:
     whole = value.locate(0, n) if n else None
     if whole and (a, b) != (0, n) and b > a and len(out.pieces) == 1:
         p = out.pieces[0]
-        out = Traced([Piece(p.text, p.start, p.end, p.via, whole[0], p.synthetic)])
+        out = Traced([Piece(p.text, p.start, p.end, p.via, whole[0], p.synthetic, origin=p.origin)])
     return out
 
 
