@@ -120,7 +120,7 @@ def inputs_hash(cfg: Config, upstream_sha: Optional[str], raw=None, scripts=()) 
 
     raw = raw or read_bytes
     if cfg.path:
-        h.update(read_regular(cfg.path, CONFIG_MAX))
+        h.update(_config_bytes(read_regular(cfg.path, CONFIG_MAX), cfg.path))
     for path in sorted(cfg.image_dockerfiles()):
         h.update(os.path.relpath(path, cfg.root).encode() + b"\0" + raw(path))
     for path in sorted(os.path.relpath(s, cfg.root) for s in scripts):
@@ -128,6 +128,20 @@ def inputs_hash(cfg: Config, upstream_sha: Optional[str], raw=None, scripts=()) 
     h.update((upstream_sha or "").encode())
     h.update(rules_digest(leave_out=("codes.toml",)))  # a rule page decides no version
     return "sha256:" + h.hexdigest()
+
+
+def _config_bytes(data: bytes, path: Path) -> bytes:
+    """What of the config file decides versions: all of an aligner.toml, only [tool.aligner] of a pyproject
+    (its project's own version or dependencies changing leaves the lock as true as it was)."""
+    if path.name != "pyproject.toml":
+        return data
+    from aligner.base import _toml
+
+    try:
+        table = _toml.loads(data.decode("utf-8")).get("tool", {}).get("aligner", {})
+    except (UnicodeDecodeError, _toml.TOMLDecodeError):
+        return data  # read_config has refused it already; hash it whole rather than guess
+    return json.dumps(table, sort_keys=True, default=str).encode()
 
 
 def matches_inputs(cfg: Config, data: dict, raw=None, scripts=()) -> bool:

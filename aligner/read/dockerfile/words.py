@@ -168,6 +168,8 @@ class _Lexer:
             # one the file cannot know (`pkgs="$PINNED"` in one branch, `pkgs="torch …"` in the other)
             if self.branches.frames and before is not None and (value.unknown or not before.unknown):
                 continue
+            if text[m.end() - 2:m.end()] == "+=" and before is not None:  # `ARGS+=" --build-arg X=1"` appends
+                value = Traced(before.pieces + value.pieces)
             self.locals[m.group(1)] = value
 
     def add_split(self, value: Traced) -> None:
