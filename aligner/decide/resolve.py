@@ -155,8 +155,26 @@ class Provider:
         wanted = self.p.prefer.get(component) or (current.version if current else None)
         keep = None if upgrade or wanted is None else Version(wanted)
         out.sort(key=lambda c: c.version, reverse=True)  # newest first ...
+        if keep is None and not upgrade:
+            # ... of those that keep the image's written pins: a component the files leave open (unpinned, or
+            # set at build time) never moves a pin they do write
+            out.sort(key=self._disturbs)
         out.sort(key=lambda c: c.version != keep)  # ... after the Dockerfile's own pin (stable sort)
         return out
+
+    def _disturbs(self, cand: Candidate) -> bool:
+        """Whether a release requires another component at a version other than the one the image pins."""
+        rel = cand.release
+        if rel is None:
+            return False
+        for req in rel.requirements():
+            if req.marker is not None and not self._applies(req.marker):
+                continue
+            comp = self.cat.by_pip(req.name)
+            cur = self.p.current.get(comp) if comp and comp != cand.component else None
+            if cur is not None and not req.specifier.contains(Version(cur.version), prereleases=True):
+                return True
+        return False
 
     def rejection(self, rel: SnapRelease, exact: bool = False) -> Optional[str]:
         """Why a release cannot go into this image, or None."""

@@ -168,6 +168,9 @@ def _check(ws, data: Dict[str, bytes], codes: List[str], errors: List[InputError
                                                                                   ws.build_scripts()):
                 lock_state = "stale"
     ctx = Context(cfg, catalog(), Snapshot.load(), group(parsed, cfg), up, lock_state, dict(cfg.severity))
+    configured = {os.path.abspath(p) for p in cfg.image_dockerfiles()}
+    ctx.disagree = [(path, taken, other) for path in parsed if os.path.abspath(path) in configured
+                    for _, taken, other in ws.build_args(path).disagree]
     found: Dict[tuple, Finding] = {}
     every = [code for code in docs() if code in RULES]  # unselected ones too: AL015 says only what none says
     for code in every:

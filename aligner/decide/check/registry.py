@@ -37,6 +37,8 @@ class Context:
     lock_state: Optional[LockState] = None  # None: fresh, or no lock is configured
     severity: Dict[str, str] = field(default_factory=dict)
     planned: Optional[object] = None  # aligner.decide.check.hints.Planned: what fix would do, if known
+    # (Dockerfile, the build arg taken, another build's different value) for the checked configured Dockerfiles
+    disagree: List[tuple] = field(default_factory=list)
 
     def find(self, code: str, path: str, line: int, column: int, message: str, fix: Optional[Fix] = None,
              severity: Optional[str] = None) -> Finding:
@@ -45,6 +47,9 @@ class Context:
 
     def at(self, pin: Pin) -> str:
         return where(pin.path, pin.line, self.cfg.root)
+
+    def at_line(self, path: str, line: int) -> str:
+        return where(path, line, self.cfg.root)
 
     def release(self, component: str, version: str) -> Optional[SnapRelease]:
         comp = self.cat.components.get(component)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from aligner.read.buildargs import script
+from aligner.read.buildargs import compose, script
 from aligner.read.buildargs.model import BuildArg, Invocation
 from aligner.read.discover import SKIP_DIRS
 from aligner.read.dockerfile.lexer import Source
@@ -36,11 +36,12 @@ class Given:
 
 
 def scripts(root: Path) -> List[str]:
-    """The shell scripts of the repository, relative to the root, in a stable order."""
+    """The shell scripts and Compose files of the repository, relative to the root, in a stable order."""
     out = []
     for dirpath, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS and d != ".venv")
-        out += [os.path.relpath(os.path.join(dirpath, f), root) for f in sorted(files) if f.endswith(".sh")]
+        out += [os.path.relpath(os.path.join(dirpath, f), root) for f in sorted(files)
+                if f.endswith(".sh") or compose.is_compose(f)]
         if len(out) > MAX_SCRIPTS:
             return []
     return out
@@ -72,7 +73,9 @@ def given(dockerfile: str, sources: List[str], read: Callable[[str], bytes], roo
     for path in sources:
         try:
             data = read(path)
-            found = [inv for inv in script.read(path, data) if builds(inv, dockerfile, root)]
+            env, env_source = _dotenv(path, read) if compose.is_compose(path) else ({}, None)
+            builds_of = compose.read(path, data, env) if compose.is_compose(path) else script.read(path, data)
+            found = [inv for inv in builds_of if builds(inv, dockerfile, root)]
         except InputError as exc:
             if named:
                 out.errors.append(exc)
@@ -80,6 +83,8 @@ def given(dockerfile: str, sources: List[str], read: Callable[[str], bytes], roo
         if not found:
             continue
         out.sources[path] = script.source(path, data)
+        if env_source is not None:
+            out.sources[env_source.path] = env_source
         for inv in found:
             for arg in inv.args:
                 first = _first(out, arg.name)
@@ -90,6 +95,15 @@ def given(dockerfile: str, sources: List[str], read: Callable[[str], bytes], roo
                     out.disagree.append((arg.name, first, arg))
     out.disagree = [d for d in out.disagree if d[1] is not d[2]]
     return out
+
+
+def _dotenv(path: str, read):
+    """What the .env beside a Compose file sets, and its decoded source; a missing one sets nothing."""
+    env_path = os.path.join(os.path.dirname(path), ".env")
+    if not os.path.isfile(env_path):
+        return {}, None
+    data = read(env_path)
+    return compose.dotenv(env_path, data), script.source(env_path, data)
 
 
 def _first(out: Given, name: str) -> Optional[BuildArg]:

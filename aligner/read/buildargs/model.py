@@ -13,6 +13,8 @@ class BuildArg:
     name: str
     value: Traced  # its pieces carry the source file as origin; an unknown piece: set when the build runs
     line: int  # where `NAME=VALUE` is written in the source
+    path: str = ""  # the source file
+    column: int = 1  # of `NAME=VALUE`
 
 
 @dataclass

@@ -129,8 +129,13 @@ def _arg(word: Traced, src: Source) -> Optional[BuildArg]:
         if not t or word.unknown:
             return None
         unknown = Traced([Piece("", -1, -1, synthetic=True, unknown=True)])
-        return BuildArg(t, unknown, _line(word, src))
-    return BuildArg(t[:eq], word.slice(eq + 1, len(t)), _line(word, src))
+        return BuildArg(t, unknown, _line(word, src), src.path, _column(word, src))
+    return BuildArg(t[:eq], word.slice(eq + 1, len(t)), _line(word, src), src.path, _column(word, src))
+
+
+def _column(word: Traced, src: Source) -> int:
+    head = next((p for p in word.pieces if not p.synthetic and p.start >= 0), None)
+    return src.column_of(head.start) if head is not None and head.origin == src.path else 1
 
 
 def _line(word: Traced, src: Source) -> int:

@@ -97,6 +97,20 @@ def pinned_differently(ctx: Context) -> Iterator[Finding]:
                                f"({ctx.at(seen[1])})", severity="warning")
 
 
+@rule("AL009")
+def passed_differently(ctx: Context) -> Iterator[Finding]:
+    """Two builds of one Dockerfile passing a version differently (build.sh and a workflow): whichever runs
+    decides what the image holds."""
+    for dockerfile, taken, other in ctx.disagree:
+        match = ctx.cat.by_variable(other.name)
+        if match is None:
+            continue
+        yield ctx.find("AL009", other.path, other.line, other.column,
+                       f"{other.name}={other.value.text} is passed here to {dockerfile}, but "
+                       f"{taken.value.text} at {ctx.at_line(taken.path, taken.line)} (the value aligner takes)",
+                       severity="warning")
+
+
 def _upstream_differs(ctx: Context, comp: str, a, b) -> bool:
     """Whether the upstream itself pins `comp` differently for the extras of images a and b (Dynamo pins
     one NIXL for vllm and another for sglang): then two images differing is no drift."""
