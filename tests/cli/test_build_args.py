@@ -169,3 +169,22 @@ def test_a_compose_default_is_checked_and_fixed_where_it_is_written(tmp_path, ru
     assert run_aligner("fix", "--apply", "--unsafe-fixes", cwd=d).returncode == 0
     assert "${VLLM_REF:-v0.10.2}" in compose.read_text()
     assert (d / "container" / "Dockerfile.vllm").read_bytes() == before
+
+
+def test_a_workflow_env_value_is_checked_and_fixed_where_it_is_written(tmp_path, run_aligner):
+    """Shaped as vllm-ascend's image workflow: build-push-action's build-args take the version from the
+    workflow's env."""
+    d = repo(tmp_path, upstream="0.10.2")
+    (d / "container" / "build.sh").unlink()
+    flows = d / ".github" / "workflows"
+    flows.mkdir(parents=True)
+    flow = flows / "image.yml"
+    flow.write_text("on: [push]\nenv:\n  VLLM_REF: v0.11.0\njobs:\n  image:\n    runs-on: ubuntu-latest\n"
+                    "    steps:\n      - uses: docker/build-push-action@v6\n        with:\n"
+                    "          context: .\n          file: container/Dockerfile.vllm\n"
+                    "          build-args: |\n            VLLM_REF=${{ env.VLLM_REF }}\n")
+    (drift,) = [f for f in findings(run_aligner, d) if f["code"] == "AL002"]
+    assert (drift["path"], drift["line"]) == (".github/workflows/image.yml", 3)
+    assert run_aligner("fix", "--apply", "--unsafe-fixes", cwd=d).returncode == 0
+    assert "  VLLM_REF: v0.10.2\n" in flow.read_text()
+    assert [f["code"] for f in findings(run_aligner, d)] == []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from aligner.read.buildargs import compose, script
+from aligner.read.buildargs import compose, script, workflow
 from aligner.read.buildargs.model import BuildArg, Invocation
 from aligner.read.discover import SKIP_DIRS
 from aligner.read.dockerfile.lexer import Source
@@ -36,7 +36,8 @@ class Given:
 
 
 def scripts(root: Path) -> List[str]:
-    """The shell scripts and Compose files of the repository, relative to the root, in a stable order."""
+    """The shell scripts, Compose files and GitHub workflows of the repository, relative to the root, in a
+    stable order."""
     out = []
     for dirpath, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS and d != ".venv")
@@ -44,6 +45,9 @@ def scripts(root: Path) -> List[str]:
                 if f.endswith(".sh") or compose.is_compose(f)]
         if len(out) > MAX_SCRIPTS:
             return []
+    flows = root / ".github" / "workflows"
+    if flows.is_dir():
+        out += sorted(os.path.relpath(p, root) for p in flows.iterdir() if p.is_file() and workflow.is_workflow(str(p)))
     return out
 
 
@@ -74,7 +78,8 @@ def given(dockerfile: str, sources: List[str], read: Callable[[str], bytes], roo
         try:
             data = read(path)
             env, env_source = _dotenv(path, read) if compose.is_compose(path) else ({}, None)
-            builds_of = compose.read(path, data, env) if compose.is_compose(path) else script.read(path, data)
+            builds_of = compose.read(path, data, env) if compose.is_compose(path) else \
+                workflow.read(path, data) if workflow.is_workflow(path) else script.read(path, data)
             found = [inv for inv in builds_of if builds(inv, dockerfile, root)]
         except InputError as exc:
             if named:
