@@ -103,3 +103,20 @@ def test_names_of_compose_files():
     assert all(compose.is_compose(n) for n in ("compose.yaml", "docker-compose.yml", "docker/compose.dev.yaml",
                                               "docker-compose.envs.yaml"))
     assert not any(compose.is_compose(n) for n in ("compose.py", "mycompose.yaml", "values.yaml"))
+
+
+@pytest.mark.parametrize("data", [
+    b"services:\n  s:\n    build:\n      args:\n        A: " + b"[" * 5000 + b"\n",  # nested past Python's stack
+    b"services:\n  s:\n    build: &b\n      <<: *b\n",  # a mapping that merges itself
+    b"services:\n  s: \x00\n",
+    b"services:\n  s: \xff\n",
+    b"services:\n\ts: 1\n",
+])
+def test_hostile_compose_files_are_errors_or_nothing_never_a_crash(data):
+    from aligner.read.buildargs import workflow
+
+    for read, path in ((compose.read, "compose.yaml"), (workflow.read, ".github/workflows/x.yml")):
+        try:
+            read(path, data)
+        except InputError as exc:
+            assert exc.path == path and "Traceback" not in str(exc)

@@ -33,6 +33,8 @@ def read(path: str, data: bytes, env: Optional[Dict[str, Traced]] = None) -> Lis
     src = source(path, data)
     try:
         root = yaml.compose(src.text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise InputError(path, None, "not a readable Compose file: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         raise InputError(path, mark.line + 1 if mark else None, f"not a readable Compose file: "
@@ -66,17 +68,17 @@ def _join(context: str, name: str) -> str:
     return name if name.startswith("/") else f"{context.rstrip('/')}/{name}" if context not in ("", ".") else name
 
 
-def _get(node, key: str):
+def _get(node, key: str, seen=()):
     import yaml
 
-    if not isinstance(node, yaml.MappingNode):
-        return None
+    if not isinstance(node, yaml.MappingNode) or any(node is s for s in seen):
+        return None  # `build: &b {<<: *b}` merges itself: nothing more to find there
     found = None
     for k, v in node.value:
         if isinstance(k, yaml.ScalarNode) and k.value == "<<":  # a merge key: the mapping it names, under ours
             merged = v.value if isinstance(v, yaml.SequenceNode) else [v]
             for m in merged:
-                got = _get(m, key)
+                got = _get(m, key, (*seen, node))
                 found = got if found is None else found
         elif isinstance(k, yaml.ScalarNode) and k.value == key:
             return v

@@ -32,7 +32,7 @@ WITH_VALUE = {
 
 def source(path: str, data: bytes) -> Source:
     """The decoded script and where its lines start, for the Dockerfile reader to locate values in it."""
-    text = decode(path, data)
+    text = decode(path, data, "a text file")
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     return Source(path, data, text, starts)
 

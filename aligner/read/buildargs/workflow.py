@@ -35,6 +35,8 @@ def read(path: str, data: bytes) -> List[Invocation]:
     src = source(path, data)
     try:
         root = yaml.compose(src.text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise InputError(path, None, "not a readable workflow: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         raise InputError(path, mark.line + 1 if mark else None,

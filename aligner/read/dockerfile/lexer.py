@@ -75,12 +75,12 @@ class Source:
         return InputError(self.path, line, message)
 
 
-def decode(path: str, data: bytes) -> str:
+def decode(path: str, data: bytes, what: str = "a Dockerfile") -> str:
     if len(data) > MAX_BYTES:
         raise InputError(path, None, f"file is {len(data)} bytes, over aligner's limit of {MAX_BYTES}")
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise InputError(path, data.count(b"\n", 0, nul) + 1, "binary file (NUL byte): not a Dockerfile")
+        raise InputError(path, data.count(b"\n", 0, nul) + 1, f"binary file (NUL byte): not {what}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
