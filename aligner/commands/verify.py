@@ -95,7 +95,14 @@ def targets_of(args, ws, platforms=None):
     if bad:
         raise UsageError("--platform", f"unknown platform {bad[0]!r} (known: {', '.join(sorted(KNOWN_PLATFORMS))})")
     return plan.targets(data, cfg.root, catalog(), contexts, args.images, platforms,
-                              pairs(args.build_arg, "--build-arg"), display(path), ws.raw)
+                        pairs(args.build_arg, "--build-arg"), display(path), ws.raw, _passed(ws))
+
+
+def _passed(ws):
+    """What the build scripts pass a Dockerfile, as verify passes it: the values known without running them."""
+    def passed(path: str):
+        return {name: value.text for name, value in ws.build_args(path).args.items() if not value.unknown}
+    return passed
 
 
 def run(args) -> int:

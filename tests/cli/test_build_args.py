@@ -188,3 +188,20 @@ def test_a_workflow_env_value_is_checked_and_fixed_where_it_is_written(tmp_path,
     assert run_aligner("fix", "--apply", "--unsafe-fixes", cwd=d).returncode == 0
     assert "  VLLM_REF: v0.10.2\n" in flow.read_text()
     assert [f["code"] for f in findings(run_aligner, d)] == []
+
+
+def test_verify_and_bake_build_with_what_the_script_passes_and_the_lock_decides(tmp_path, run_aligner):
+    d = repo(tmp_path)
+    script = d / "container" / "build.sh"
+    script.write_text(script.read_text().replace(
+        'BUILD_ARGS+=" --build-arg VLLM_REF=${VLLM_REF} "',
+        'BUILD_ARGS+=" --build-arg VLLM_REF=${VLLM_REF} --build-arg MAX_JOBS=4 --build-arg GIT_SHA=$(git rev-parse HEAD) "'))
+    assert run_aligner("lock", cwd=d).returncode == 0
+    result = run_aligner("bake", "--print", cwd=d)
+    assert result.returncode == 0, result.stderr
+    (target,) = json.loads(result.stdout)["target"].values()
+    args = target["args"]
+    assert args["MAX_JOBS"] == "4"  # what the script passes
+    assert "GIT_SHA" not in args  # known only when the script runs: not passed
+    locked = tomllib.loads((d / "lock" / "aligner.lock").read_text())["image"][0]["pins"]["vllm"]
+    assert args["VLLM_REF"] == f"v{locked}"  # the lock's value, in the script's form

@@ -126,9 +126,10 @@ def _slug(text: str) -> str:
 
 def targets(lock_data: dict, root: Path, cat: Catalog, contexts: Dict[str, str], only: Optional[List[str]] = None,
             platforms: Optional[List[str]] = None, overrides: Optional[Dict[str, str]] = None,
-            lock_path: str = "lock", raw=None) -> List[Target]:
+            lock_path: str = "lock", raw=None, passed=None) -> List[Target]:
     """The builds of the lock's images (one per image and platform); `raw(path)` gives a Dockerfile's bytes
-    as the run read them (a workspace's)."""
+    as the run read them (a workspace's); `passed(path)` the known build args the repository's own build
+    scripts pass that Dockerfile, which the build passes too (the lock's values win over them)."""
     images = {img["name"]: img for img in lock_data.get("image", [])}
     unknown = [n for n in (only or []) if n not in images]
     if unknown:
@@ -161,7 +162,7 @@ def targets(lock_data: dict, root: Path, cat: Catalog, contexts: Dict[str, str],
             for i, rel in enumerate(files):
                 last = i == len(files) - 1
                 tag = f"aligner-verify/{_slug(name)}:{arch}" if last else f"aligner-verify/{_slug(name)}-{i}:{arch}"
-                args = dict(files_args[i])
+                args = {**(passed(str(root / rel)) if passed else {}), **files_args[i]}
                 base_args: Dict[str, str] = {}
                 if steps:
                     image_arg, tag_arg, _line = refs[i]
