@@ -178,7 +178,7 @@ class _Lexer:
             self.add(value)
             return
         text, i = value.text, 0
-        for m in re.finditer(r"[ \t\n]+", text):
+        for m in _blanks(value):
             if m.start() > i or (self.word is not None and i == 0):
                 self.add(value.slice(i, m.start()))
             self.end_word()
@@ -222,10 +222,10 @@ class _Lexer:
                 i = self.double_quoted(i)
             elif c == "$":
                 value, i = self.dollar(i)
-                if value.unknown:
+                if value.unknown and not any(p.text.strip() and not p.unknown for p in value.pieces):
                     self.add(value)  # what it becomes is not known, so neither are its words
                 else:
-                    self.add_split(value)
+                    self.add_split(value)  # split where its known text has blanks, never inside an unknown part
             elif self.shell and c == "`":
                 j = s.find("`", i + 1)
                 if j < 0:
@@ -366,6 +366,30 @@ class _Lexer:
         if len(value) > MAX_EXPANSION:
             raise WordError(0, f"variable expansion longer than {MAX_EXPANSION} characters")
         return value
+
+
+def _blanks(value: Traced):
+    """The runs of blanks that split an unquoted expansion: in its known text only (an unknown part, such
+    as `$(git rev-parse HEAD)`, is one word whatever it holds)."""
+    pos = 0
+    for p in value.pieces:
+        if not p.unknown:
+            for m in re.finditer(r"[ \t\n]+", p.text):
+                yield _Span(pos + m.start(), pos + m.end())
+        pos += len(p.text)
+
+
+class _Span:
+    __slots__ = ("a", "b")
+
+    def __init__(self, a: int, b: int):
+        self.a, self.b = a, b
+
+    def start(self) -> int:
+        return self.a
+
+    def end(self) -> int:
+        return self.b
 
 
 def _loop_value(text: str) -> Traced:
