@@ -113,3 +113,30 @@ def test_a_malformed_workflow_is_an_error_naming_its_line():
 def test_which_files_are_workflows():
     assert workflow.is_workflow(".github/workflows/release.yml") and workflow.is_workflow("a/.github/workflows/b.yaml")
     assert not workflow.is_workflow("workflows/release.yml") and not workflow.is_workflow(".github/dependabot.yml")
+
+
+# meltano/meltano .gitlab/ci/docker_base.gitlab-ci.yml: global and job variables, the args gathered in
+# before_script, the build in script
+GITLAB = b"""variables:
+  DOCKERFILE: docker/base/Dockerfile
+  PYTHON_VERSION: "3.12"
+build-base:
+  stage: build
+  variables:
+    VLLM_VERSION:
+      value: "0.11.0"
+      description: the vLLM the image ships
+  before_script:
+    - export EXTRA_ARGS="--build-arg PYTHON_VERSION=$PYTHON_VERSION --build-arg VLLM_VERSION=${VLLM_VERSION}"
+  script:
+    - docker build -f $DOCKERFILE $EXTRA_ARGS --build-arg COMMIT=$CI_COMMIT_SHA .
+"""
+
+
+def test_gitlab_jobs_read_their_scripts_with_the_variables():
+    (inv,) = workflow.read(".gitlab-ci.yml", GITLAB)
+    args = {a.name: a for a in inv.args}
+    assert held(GITLAB, args["PYTHON_VERSION"]) == "3.12" and held(GITLAB, args["VLLM_VERSION"]) == "0.11.0"
+    assert args["COMMIT"].value.unknown  # GitLab's own variables are known when the job runs
+    assert (inv.dockerfile, inv.context) == ("docker/base/Dockerfile", ".")
+    assert workflow.is_gitlab(".gitlab-ci.yml") and workflow.is_gitlab(".gitlab/ci/docker_base.gitlab-ci.yml")

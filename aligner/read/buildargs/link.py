@@ -36,8 +36,8 @@ class Given:
 
 
 def scripts(root: Path) -> List[str]:
-    """The shell scripts, Compose files and GitHub workflows of the repository, relative to the root, in a
-    stable order."""
+    """The shell scripts, Compose files, GitHub workflows and GitLab CI files of the repository, relative to
+    the root, in a stable order."""
     out = []
     for dirpath, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS and d != ".venv")
@@ -48,6 +48,11 @@ def scripts(root: Path) -> List[str]:
     flows = root / ".github" / "workflows"
     if flows.is_dir():
         out += sorted(os.path.relpath(p, root) for p in flows.iterdir() if p.is_file() and workflow.is_workflow(str(p)))
+    if (root / ".gitlab-ci.yml").is_file():
+        out.append(".gitlab-ci.yml")
+    if (root / ".gitlab").is_dir():
+        out += sorted(os.path.relpath(p, root) for p in (root / ".gitlab").rglob("*.y*ml")
+                      if p.is_file() and workflow.is_gitlab(str(p)))
     return out
 
 

@@ -26,7 +26,13 @@ ACTION = "docker/build-push-action"
 
 
 def is_workflow(path: str) -> bool:
-    return bool(re.search(r"(^|/)\.github/workflows/[^/]+\.ya?ml$", path.replace("\\", "/")))
+    return bool(re.search(r"(^|/)\.github/workflows/[^/]+\.ya?ml$", path.replace("\\", "/"))) or is_gitlab(path)
+
+
+def is_gitlab(path: str) -> bool:
+    """`.gitlab-ci.yml`, and the files it includes from `.gitlab/` by convention."""
+    path = path.replace("\\", "/")
+    return path.endswith(".gitlab-ci.yml") or bool(re.search(r"(^|/)\.gitlab/.+\.ya?ml$", path))
 
 
 def read(path: str, data: bytes) -> List[Invocation]:
@@ -42,6 +48,8 @@ def read(path: str, data: bytes) -> List[Invocation]:
         raise InputError(path, mark.line + 1 if mark else None,
                          f"not a readable workflow: {getattr(exc, 'problem', None) or exc}") from None
     out: List[Invocation] = []
+    if is_gitlab(path):
+        return _gitlab(root, src)
     jobs = _get(root, "jobs")
     if not isinstance(jobs, yaml.MappingNode):
         return out
@@ -180,8 +188,51 @@ def _action(step, src: Source, env: Dict[str, Traced]) -> Invocation:
     return inv
 
 
+def _gitlab(root, src: Source) -> List[Invocation]:
+    """GitLab CI: each job's `before_script` and `script` lines, one shell script, with the file's and the
+    job's `variables` (a value, or `{value: …}`) set before it; `$CI_…` and anything unset is unknown."""
+    import yaml
+
+    out: List[Invocation] = []
+    if not isinstance(root, yaml.MappingNode):
+        return out
+    top = _variables(_get(root, "variables"), src, {})
+    for key, job in root.value:
+        if not isinstance(job, yaml.MappingNode) or _get(job, "script") is None:
+            continue
+        env = _variables(_get(job, "variables"), src, top)
+        lines = []
+        for part in ("before_script", "script"):
+            node = _get(job, part)
+            items = node.value if isinstance(node, yaml.SequenceNode) else [node] if node is not None else []
+            lines += [i for i in items if isinstance(i, yaml.ScalarNode)]
+        if not lines:
+            continue
+        joined: List[Piece] = []
+        for item in lines:
+            joined += [*text_of(item, src, {}).pieces, Piece("\n", -1, -1, synthetic=True)]
+        out += _commands(Traced(joined), src, env)
+    return out
+
+
+def _variables(node, src: Source, outer: Dict[str, Traced]) -> Dict[str, Traced]:
+    import yaml
+
+    env = dict(outer)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(v, yaml.MappingNode):  # `NAME: {value: "1.0", description: …}`
+                v = _get(v, "value")
+            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
+                env[k.value] = text_of(v, src, {})
+    return env
+
+
 def _run(node, src: Source, env: Dict[str, Traced]) -> List[Invocation]:
-    script = text_of(node, src, env)
+    return _commands(text_of(node, src, env), src, env)
+
+
+def _commands(script: Traced, src: Source, env: Dict[str, Traced]) -> List[Invocation]:
     try:
         commands, _ = shell_program(script, lambda name, at=-1: env.get(name))
     except WordError:
