@@ -205,3 +205,18 @@ def test_verify_and_bake_build_with_what_the_script_passes_and_the_lock_decides(
     assert "GIT_SHA" not in args  # known only when the script runs: not passed
     locked = tomllib.loads((d / "lock" / "aligner.lock").read_text())["image"][0]["pins"]["vllm"]
     assert args["VLLM_REF"] == f"v{locked}"  # the lock's value, in the script's form
+
+
+def test_a_bake_variable_default_is_checked_and_fixed_where_it_is_written(tmp_path, run_aligner):
+    """Shaped as vLLM's docker/docker-bake.hcl: a variable whose default a target's args name."""
+    d = repo(tmp_path, upstream="0.10.2")
+    (d / "container" / "build.sh").unlink()
+    hcl = d / "docker-bake.hcl"
+    hcl.write_text('variable "VLLM_REF" {\n  default = "v0.11.0"\n}\n'
+                   'target "vllm" {\n  dockerfile = "container/Dockerfile.vllm"\n  context = "."\n'
+                   '  args = {\n    VLLM_REF = VLLM_REF\n  }\n}\n')
+    (drift,) = [f for f in findings(run_aligner, d) if f["code"] == "AL002"]
+    assert (drift["path"], drift["line"]) == ("docker-bake.hcl", 2)
+    assert run_aligner("fix", "--apply", "--unsafe-fixes", cwd=d).returncode == 0
+    assert '  default = "v0.10.2"\n' in hcl.read_text()
+    assert [f["code"] for f in findings(run_aligner, d)] == []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from aligner.read.buildargs import compose, makefile, script, workflow
+from aligner.read.buildargs import bake, compose, makefile, script, workflow
 from aligner.read.buildargs.model import BuildArg, Invocation
 from aligner.read.discover import SKIP_DIRS
 from aligner.read.dockerfile.lexer import Source
@@ -42,7 +42,7 @@ def scripts(root: Path) -> List[str]:
     for dirpath, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS and d != ".venv")
         out += [os.path.relpath(os.path.join(dirpath, f), root) for f in sorted(files)
-                if f.endswith(".sh") or compose.is_compose(f) or makefile.is_makefile(f)]
+                if f.endswith(".sh") or compose.is_compose(f) or makefile.is_makefile(f) or bake.is_bake(f)]
         if len(out) > MAX_SCRIPTS:
             return []
     flows = root / ".github" / "workflows"
@@ -85,7 +85,8 @@ def given(dockerfile: str, sources: List[str], read: Callable[[str], bytes], roo
             env, env_source = _dotenv(path, read) if compose.is_compose(path) else ({}, None)
             builds_of = compose.read(path, data, env) if compose.is_compose(path) else \
                 workflow.read(path, data) if workflow.is_workflow(path) else \
-                makefile.read(path, data) if makefile.is_makefile(path) else script.read(path, data)
+                makefile.read(path, data) if makefile.is_makefile(path) else \
+                bake.read(path, data) if bake.is_bake(path) else script.read(path, data)
             found = [inv for inv in builds_of if builds(inv, dockerfile, root)]
         except InputError as exc:
             if named:

@@ -1,0 +1,207 @@
+"""Build arguments in Docker Bake files (`docker-bake.hcl`): each target's `dockerfile`, `context`,
+`target` and `args`, with `inherits` merged (a parent's args first, the target's own over them) and
+`variable` defaults followed (`args = { VLLM_VERSION = VLLM_VERSION }`, or `"${VLLM_VERSION}"`).
+
+HCL is parsed by python-hcl2, whose parse tree keeps every token's place in the file, so a value is
+traced to its bytes: a string literal inside its quotes, a number. Anything computed (a function, a
+conditional, a variable the file does not declare) is known only when bake runs. A variable's default
+is only a default (the environment may override it), as `${VAR:-default}` is in a script. A target
+that other targets inherit from is a base, not a build of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional
+
+from aligner.read.buildargs.model import BuildArg, Invocation
+from aligner.read.buildargs.script import source
+from aligner.read.dockerfile.lexer import Source
+from aligner.read.dockerfile.traced import Piece, Traced
+from aligner.base.errors import InputError
+
+NAMES = re.compile(r"(^|/)docker-bake[^/]*\.hcl$")
+
+
+def is_bake(path: str) -> bool:
+    return bool(NAMES.search(path.replace("\\", "/")))
+
+
+def read(path: str, data: bytes) -> List[Invocation]:
+    import hcl2
+    from lark import Token, Tree
+    from lark.exceptions import LarkError
+
+    src = source(path, data)
+    try:
+        tree = hcl2.parses_to_tree(src.text)
+    except (LarkError, RecursionError) as exc:
+        line = getattr(exc, "line", None)
+        raise InputError(path, line if isinstance(line, int) and line > 0 else None,
+                         f"not a readable bake file: {str(exc).splitlines()[0][:200]}") from None
+    blocks = [c for c in _body(tree) if isinstance(c, Tree) and c.data == "block"]
+    variables: Dict[str, Traced] = {}
+    targets: Dict[str, dict] = {}
+    for block in blocks:
+        kind, label, body = _block(block)
+        attrs = {name: expr for name, expr in _attributes(body)}
+        if kind == "variable" and label:
+            variables[label] = attrs.get("default")
+        elif kind == "target" and label:
+            targets[label] = {**attrs, "_line": block.meta.line if not block.meta.empty else 1}
+    values: Dict[str, Traced] = {}
+    for name, expr in variables.items():
+        values[name] = _value(expr, src, {}, variables) if expr is not None else _unknown(name)
+    bases = {p for t in targets.values() for p in _strings(t.get("inherits"))}
+    out = []
+    for name, t in targets.items():
+        if name in bases:
+            continue
+        merged = _merged(name, targets, set())
+        inv = Invocation(path, t["_line"], "bake", None, None)
+        context = _text(merged.get("context"), src, values)
+        inv.context = context if context is not None else "."
+        dockerfile = _text(merged.get("dockerfile"), src, values) or "Dockerfile"
+        inv.dockerfile = dockerfile if dockerfile.startswith("/") else (
+            f"{inv.context.rstrip('/')}/{dockerfile}" if inv.context not in ("", ".") else dockerfile)
+        inv.target = _text(merged.get("target"), src, values)
+        for key, expr, line, column in merged.get("args", []):
+            inv.args.append(BuildArg(key, _value(expr, src, values, variables), line, path, column))
+        out.append(inv)
+    return out
+
+
+def _body(tree):
+    body = next((c for c in tree.children if getattr(c, "data", None) == "body"), None)
+    return body.children if body is not None else []
+
+
+def _block(block):
+    from lark import Tree
+
+    parts = [c for c in block.children if isinstance(c, Tree)]
+    kind = _token_text(parts[0]) if parts else None
+    label = None
+    if len(parts) > 1 and parts[1].data == "string":
+        label = "".join(_token_text(p) for p in parts[1].children if getattr(p, "data", None) == "string_part")
+    body = next((p for p in parts if p.data == "body"), None)
+    return kind, label, body
+
+
+def _token_text(tree) -> str:
+    from lark import Token
+
+    return "".join(str(c) for c in tree.children if isinstance(c, Token)) if hasattr(tree, "children") else str(tree)
+
+
+def _attributes(body):
+    from lark import Tree
+
+    for c in (body.children if body is not None else []):
+        if isinstance(c, Tree) and c.data == "attribute":
+            parts = [p for p in c.children if isinstance(p, Tree)]
+            yield _token_text(parts[0]), parts[-1]
+
+
+def _merged(name: str, targets: Dict[str, dict], seen: set) -> dict:
+    """A target with what it inherits: parents first, its own attributes (and args) over them."""
+    t = targets.get(name, {})
+    if name in seen:
+        return {}
+    out: dict = {}
+    args: Dict[str, tuple] = {}
+    for parent in _strings(t.get("inherits")):
+        p = _merged(parent, targets, seen | {name})
+        out.update({k: v for k, v in p.items() if k != "args"})
+        args.update({a[0]: a for a in p.get("args", [])})
+    out.update({k: v for k, v in t.items() if k not in ("args", "inherits")})
+    args.update({a[0]: a for a in _object(t.get("args"))})
+    out["args"] = list(args.values())
+    return out
+
+
+def _object(expr) -> List[tuple]:
+    """(key, value expression, line, column) of each element of an `{ K = V }` object."""
+    from lark import Tree
+
+    obj = _find(expr, "object")
+    out = []
+    for elem in (obj.children if obj is not None else []):
+        if isinstance(elem, Tree) and elem.data == "object_elem":
+            parts = [p for p in elem.children if isinstance(p, Tree)]
+            key_tree = parts[0]
+            key = _plain(key_tree)
+            meta = elem.meta
+            out.append((key, parts[-1], meta.line if not meta.empty else 1, meta.column if not meta.empty else 1))
+    return out
+
+
+def _plain(tree) -> str:
+    """An object key as written: `K` or `"K"`."""
+    from lark import Token
+
+    return "".join(str(t) for t in tree.scan_values(lambda v: isinstance(v, Token)) if str(t) != '"').strip()
+
+
+def _find(tree, data: str):
+    from lark import Tree
+
+    if tree is None or not isinstance(tree, Tree):
+        return None
+    if tree.data == data:
+        return tree
+    kids = [c for c in tree.children if isinstance(c, Tree)]
+    return _find(kids[0], data) if len(kids) == 1 else None
+
+
+def _strings(expr) -> List[str]:
+    """The strings of `["a", "b"]` (inherits)."""
+    from lark import Token
+
+    if expr is None:
+        return []
+    return [str(t) for t in expr.scan_values(lambda v: isinstance(v, Token) and v.type not in ("DBLQUOTE", "COMMA"))
+            if str(t) not in ('"', "[", "]", ",") and str(t).strip()]
+
+
+def _text(expr, src: Source, values: Dict[str, Traced]) -> Optional[str]:
+    t = _value(expr, src, values, values) if expr is not None else None
+    return None if t is None or t.unknown else t.text
+
+
+def _unknown(name: str = "") -> Traced:
+    return Traced([Piece("", -1, -1, name or None, synthetic=True, unknown=True)])
+
+
+def _value(expr, src: Source, values: Dict[str, Traced], declared) -> Traced:
+    """An expression as traced text: a string (its literal parts and `${VAR}` interpolations), a number, a
+    declared variable; anything else is unknown."""
+    from lark import Token, Tree
+
+    term = expr
+    while isinstance(term, Tree) and term.data in ("expr_term", "expression") and len(term.children) == 1:
+        term = term.children[0]
+    if isinstance(term, Tree) and term.data == "string":
+        pieces: List[Piece] = []
+        for part in term.children:
+            if not isinstance(part, Tree) or part.data != "string_part":
+                continue
+            kid = part.children[0] if part.children else None
+            if isinstance(kid, Token):
+                pieces.append(Piece(str(kid), kid.start_pos, kid.end_pos, origin=src.path))
+            elif isinstance(kid, Tree) and kid.data == "interpolation":
+                inner = next((c for c in kid.children if isinstance(c, Tree)), None)
+                pieces += _value(inner, src, values, declared).pieces
+        return Traced(pieces) if pieces else Traced([Piece("", term.meta.start_pos + 1 if not term.meta.empty else -1,
+                                                            term.meta.start_pos + 1 if not term.meta.empty else -1,
+                                                            origin=src.path)])
+    if isinstance(term, Tree) and term.data in ("int_lit", "float_lit"):
+        tok = next(term.scan_values(lambda v: isinstance(v, Token)), None)
+        if tok is not None:
+            return Traced([Piece(str(tok), tok.start_pos, tok.end_pos, origin=src.path)])
+    if isinstance(term, Tree) and term.data == "identifier":
+        name = _token_text(term)
+        if name in values:
+            return values[name].with_via(name)
+        return _unknown(name)
+    return _unknown()
