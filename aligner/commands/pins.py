@@ -14,7 +14,9 @@ def configure(p: argparse.ArgumentParser) -> None:
         "List every version pin of a known component found in Dockerfiles, with its "
         "file:line, kind (arg, env, from, pip, git) and build stage. Directories are "
         "searched for Dockerfile, Dockerfile.*, *.Dockerfile and Containerfile. The "
-        "components a config adds ([tool.aligner.components]) are recognised too."
+        "components a config adds ([tool.aligner.components]) are recognised too. A version a build "
+        "script, compose file or workflow passes a configured image's Dockerfile is listed at the line "
+        "that sets it."
     )
     options.config(p, network=False)
     p.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
@@ -26,16 +28,16 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aligner.read import discover
-    from aligner.read.dockerfile import read_file
     from aligner.base.errors import InputError
     from aligner.act.pinsview import FORMATS
 
-    options.load_config(args)  # the config's own components, and its errors
+    ws = options.workspace(args)  # the config's own components and its errors; the build args its images take
     files, errors = discover.find(args.paths)
+    errors += ws.build_errors()
     parsed = []
     for path in files:
         try:
-            parsed.append(read_file(path))
+            parsed.append(ws.parsed(path))
         except InputError as exc:
             errors.append(exc)
     FORMATS[args.format](parsed, errors)

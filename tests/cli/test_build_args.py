@@ -220,3 +220,14 @@ def test_a_bake_variable_default_is_checked_and_fixed_where_it_is_written(tmp_pa
     assert run_aligner("fix", "--apply", "--unsafe-fixes", cwd=d).returncode == 0
     assert '  default = "v0.10.2"\n' in hcl.read_text()
     assert [f["code"] for f in findings(run_aligner, d)] == []
+
+
+def test_pins_lists_a_passed_version_at_the_line_that_sets_it(tmp_path, run_aligner):
+    d = repo(tmp_path)
+    result = run_aligner("pins", "--format", "json", "container", cwd=d)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    pins = doc["pins"] if isinstance(doc, dict) else doc
+    vllm = [p for p in pins if p["component"] == "vllm"]
+    line = line_of(d / "container" / "build.sh", "VLLM_REF=${VLLM_REF:-")
+    assert vllm and all((p["path"], p["line"]) == ("container/build.sh", line) for p in vllm), vllm
