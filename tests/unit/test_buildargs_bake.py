@@ -87,4 +87,31 @@ def test_a_malformed_bake_file_is_an_error(data):
 
 def test_which_files_are_bake_files():
     assert bake.is_bake("docker-bake.hcl") and bake.is_bake("docker/docker-bake.override.hcl")
-    assert not bake.is_bake("main.hcl") and not bake.is_bake("docker-bake.json")
+    assert not bake.is_bake("main.hcl") and not bake.is_bake("bake.json")
+
+
+# nebari-dev/nebari-docker-images docker-bake.json: variables with defaults, `${VAR}` inside strings, targets
+# that inherit a base
+JSON = b"""{
+  "variable": {
+    "VLLM_VERSION": {"default": "0.11.0"},
+    "REGISTRY": {"default": "quay.io/team"}
+  },
+  "target": {
+    "_base": {"context": ".", "dockerfile": "docker/Dockerfile"},
+    "vllm": {
+      "inherits": ["_base"],
+      "args": {"VLLM_VERSION": "${VLLM_VERSION}", "TORCH": "2.8.0", "SHA": "${GIT_SHA}"}
+    }
+  }
+}
+"""
+
+
+def test_a_json_bake_file_keeps_every_value_in_its_place():
+    (inv,) = bake.read("docker-bake.json", JSON)
+    args = {a.name: a for a in inv.args}
+    assert held(JSON, args["VLLM_VERSION"]) == "0.11.0" and held(JSON, args["TORCH"]) == "2.8.0"
+    assert args["SHA"].value.unknown
+    assert (inv.dockerfile, inv.context) == ("docker/Dockerfile", ".")
+    assert bake.is_bake("docker-bake.json")

@@ -20,7 +20,7 @@ from aligner.read.dockerfile.lexer import Source
 from aligner.read.dockerfile.traced import Piece, Traced
 from aligner.base.errors import InputError
 
-NAMES = re.compile(r"(^|/)docker-bake[^/]*\.hcl$")
+NAMES = re.compile(r"(^|/)docker-bake[^/]*\.(hcl|json)$")
 
 
 def is_bake(path: str) -> bool:
@@ -28,6 +28,92 @@ def is_bake(path: str) -> bool:
 
 
 def read(path: str, data: bytes) -> List[Invocation]:
+    return read_json(path, data) if path.endswith(".json") else read_hcl(path, data)
+
+
+def read_json(path: str, data: bytes) -> List[Invocation]:
+    """A JSON bake file (`{"variable": {...}, "target": {...}}`), read with PyYAML's composer so that every
+    string keeps its place (JSON is YAML); `${VAR}` in a string is the variable's default."""
+    import yaml
+
+    from aligner.read.buildargs.compose import _get, _scalar
+
+    src = source(path, data)
+    try:
+        root = yaml.compose(src.text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise InputError(path, None, "not a readable bake file: nested too deeply") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        raise InputError(path, mark.line + 1 if mark else None, f"not a readable bake file: "
+                                                                f"{getattr(exc, 'problem', None) or exc}") from None
+    values: Dict[str, Traced] = {}
+    variables = _get(root, "variable")
+    for k, v in (variables.value if isinstance(variables, yaml.MappingNode) else []):
+        default = _get(v, "default")
+        values[k.value] = _scalar(default, src) if isinstance(default, yaml.ScalarNode) else _unknown(k.value)
+    targets: Dict[str, dict] = {}
+    found = _get(root, "target")
+    for k, v in (found.value if isinstance(found, yaml.MappingNode) else []):
+        t: dict = {"_line": k.start_mark.line + 1, "args": []}
+        for key in ("dockerfile", "context", "target"):
+            node = _get(v, key)
+            if isinstance(node, yaml.ScalarNode):
+                t[key] = _interpolate(_scalar(node, src), values)
+        inherits = _get(v, "inherits")
+        t["inherits"] = [i.value for i in (inherits.value if isinstance(inherits, yaml.SequenceNode) else [])
+                         if isinstance(i, yaml.ScalarNode)]
+        args = _get(v, "args")
+        for ak, av in (args.value if isinstance(args, yaml.MappingNode) else []):
+            if isinstance(ak, yaml.ScalarNode) and isinstance(av, yaml.ScalarNode):
+                t["args"].append((ak.value, _interpolate(_scalar(av, src), values), ak.start_mark.line + 1,
+                                  ak.start_mark.column + 1))
+        targets[k.value] = t
+    bases = {p for t in targets.values() for p in t["inherits"]}
+    out = []
+    for name, t in targets.items():
+        if name in bases:
+            continue
+        merged = _merged_json(name, targets, set())
+        known = lambda key: None if key not in merged or merged[key].unknown else merged[key].text
+        inv = Invocation(path, t["_line"], "bake", None, None, target=known("target"))
+        inv.context = known("context") or "."
+        dockerfile = known("dockerfile") or "Dockerfile"
+        inv.dockerfile = dockerfile if dockerfile.startswith("/") or inv.context in ("", ".") else \
+            f"{inv.context.rstrip('/')}/{dockerfile}"
+        inv.args = [BuildArg(key, value, line, path, column) for key, value, line, column in merged["args"]]
+        out.append(inv)
+    return out
+
+
+def _merged_json(name: str, targets: Dict[str, dict], seen: set) -> dict:
+    t = targets.get(name, {})
+    if name in seen or not t:
+        return {"args": []}
+    out: dict = {}
+    args: Dict[str, tuple] = {}
+    for parent in t["inherits"]:
+        p = _merged_json(parent, targets, seen | {name})
+        out.update({k: v for k, v in p.items() if k != "args"})
+        args.update({a[0]: a for a in p["args"]})
+    out.update({k: v for k, v in t.items() if k not in ("args", "inherits", "_line")})
+    args.update({a[0]: a for a in t["args"]})
+    out["args"] = list(args.values())
+    return out
+
+
+def _interpolate(value: Traced, values: Dict[str, Traced]) -> Traced:
+    """`${VAR}` in a JSON bake string: the variable's default; an undeclared one is unknown."""
+    out, pos = [], 0
+    for m in re.finditer(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value.text):
+        out.append(value.slice(pos, m.start()))
+        out.append(values[m.group(1)].with_via(m.group(1)) if m.group(1) in values else _unknown(m.group(1)))
+        pos = m.end()
+    out.append(value.slice(pos, len(value.text)))
+    return Traced(p for part in out for p in part.pieces)
+
+
+def read_hcl(path: str, data: bytes) -> List[Invocation]:
     import hcl2
     from lark import Token, Tree
     from lark.exceptions import LarkError
