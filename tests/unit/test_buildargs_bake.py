@@ -95,7 +95,7 @@ def test_which_files_are_bake_files():
 JSON = b"""{
   "variable": {
     "VLLM_VERSION": {"default": "0.11.0"},
-    "REGISTRY": {"default": "quay.io/team"}
+    "TAG": {"default": "latest"}
   },
   "target": {
     "_base": {"context": ".", "dockerfile": "docker/Dockerfile"},
