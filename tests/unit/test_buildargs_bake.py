@@ -5,6 +5,7 @@ import pytest
 
 from aligner.base.errors import InputError
 from aligner.read.buildargs import bake
+from tests.support.traced import held
 
 # vllm-project/vllm docker/docker-bake.hcl: variables with string and number defaults, a base target with the
 # Dockerfile and context, args as bare variable names, a child that inherits it and adds its own
@@ -52,13 +53,6 @@ target "worker-vllm" {
   }
 }
 """
-
-
-def held(data: bytes, arg):
-    where = arg.value.locate(0, len(arg.value.text))
-    assert where is not None, arg
-    (a, b), _ = where
-    return data[a:b].decode()
 
 
 def test_vllm_targets_inherit_and_follow_variable_defaults():

@@ -2,6 +2,7 @@
 written here in the shapes of real ones (each names the file it follows); no line is copied from them."""
 
 from aligner.read.buildargs import makefile
+from tests.support.traced import held
 
 # kserve/kserve Makefile: `?=` defaults, the engine a variable, ${} references, a recipe continued with `\`
 KSERVE = b"""BASE_IMG ?= python:3.11-slim-bookworm
@@ -23,13 +24,6 @@ image-build:
 \t$(CONTAINER_TOOL) build --build-arg TARGETOS=$(TARGETOS) --build-arg TARGETARCH=amd64 \\
 \t\t--build-arg HOME_DIR=$$HOME -t sim:dev .
 """
-
-
-def held(data: bytes, arg):
-    where = arg.value.locate(0, len(arg.value.text))
-    assert where is not None, arg
-    (a, b), _ = where
-    return data[a:b].decode()
 
 
 def test_kserve_make_variables_reach_the_build_args():

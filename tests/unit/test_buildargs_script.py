@@ -6,6 +6,7 @@ import pytest
 
 from aligner.base.errors import InputError
 from aligner.read.buildargs import link, script
+from tests.support.traced import held
 
 # ai-dynamo/dynamo container/build.sh: plain defaults at the top, build args gathered into one string that
 # the final command expands unquoted, the Dockerfile under the script's own folder, a dry-run prefix
@@ -50,15 +51,6 @@ VLLM_CMD=("docker" "build" "--target" "vllm-export" "--build-arg" "TORCH_CUDA_AR
 
 def args(inv):
     return {a.name: a for a in inv.args}
-
-
-def held(data: bytes, arg):
-    """The bytes of the script that hold the value, as the Dockerfile reader will locate them."""
-    where = arg.value.locate(0, len(arg.value.text))
-    assert where is not None, arg
-    (a, b), _ = where
-    src = script.source("s.sh", data)
-    return data[src.byte_offset(a):src.byte_offset(b)].decode()
 
 
 def test_dynamo_build_args_gathered_in_a_string_are_traced_to_their_defaults():

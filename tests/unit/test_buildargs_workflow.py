@@ -5,6 +5,7 @@ import pytest
 
 from aligner.base.errors import InputError
 from aligner.read.buildargs import workflow
+from tests.support.traced import held
 
 # sgl-project/sglang .github/workflows/release-docker-npu.yml: docker/build-push-action with a context, a
 # file, and a build-args block mixing a literal with a matrix value
@@ -69,13 +70,6 @@ jobs:
             VLLM_TAG=${{ env.VLLM_TAG }}
             MEMCACHE_VERSION=${{ inputs.memcache_version || '1.3.0' }}
 """
-
-
-def held(data: bytes, arg):
-    where = arg.value.locate(0, len(arg.value.text))
-    assert where is not None, arg
-    (a, b), _ = where
-    return data[a:b].decode()
 
 
 def test_build_push_action_args_with_a_literal_and_a_matrix_value():

@@ -12,10 +12,11 @@ that other targets inherit from is a base, not a build of its own.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List
 
-from aligner.read.buildargs.model import BuildArg, Invocation
+from aligner.read.buildargs.model import BuildArg, Invocation, in_context, unknown
 from aligner.read.buildargs.script import source
+from aligner.read.buildargs.yamlnodes import get, scalar, tree as yaml_tree
 from aligner.read.dockerfile.lexer import Source
 from aligner.read.dockerfile.traced import Piece, Traced
 from aligner.base.errors import InputError
@@ -36,64 +37,59 @@ def read_json(path: str, data: bytes) -> List[Invocation]:
     string keeps its place (JSON is YAML); `${VAR}` in a string is the variable's default."""
     import yaml
 
-    from aligner.read.buildargs.compose import _get, _scalar
-
-    src = source(path, data)
-    try:
-        root = yaml.compose(src.text, Loader=yaml.SafeLoader)
-    except RecursionError:
-        raise InputError(path, None, "not a readable bake file: nested too deeply") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        raise InputError(path, mark.line + 1 if mark else None, f"not a readable bake file: "
-                                                                f"{getattr(exc, 'problem', None) or exc}") from None
+    src, root = yaml_tree(path, data, "bake file")
     values: Dict[str, Traced] = {}
-    variables = _get(root, "variable")
+    variables = get(root, "variable")
     for k, v in (variables.value if isinstance(variables, yaml.MappingNode) else []):
-        default = _get(v, "default")
-        values[k.value] = _scalar(default, src) if isinstance(default, yaml.ScalarNode) else _unknown(k.value)
+        default = get(v, "default")
+        values[k.value] = scalar(default, src) if isinstance(default, yaml.ScalarNode) else unknown(k.value)
     targets: Dict[str, dict] = {}
-    found = _get(root, "target")
+    found = get(root, "target")
     for k, v in (found.value if isinstance(found, yaml.MappingNode) else []):
         t: dict = {"_line": k.start_mark.line + 1, "args": []}
         for key in ("dockerfile", "context", "target"):
-            node = _get(v, key)
+            node = get(v, key)
             if isinstance(node, yaml.ScalarNode):
-                t[key] = _interpolate(_scalar(node, src), values)
-        inherits = _get(v, "inherits")
+                t[key] = _interpolate(scalar(node, src), values)
+        inherits = get(v, "inherits")
         t["inherits"] = [i.value for i in (inherits.value if isinstance(inherits, yaml.SequenceNode) else [])
                          if isinstance(i, yaml.ScalarNode)]
-        args = _get(v, "args")
+        args = get(v, "args")
         for ak, av in (args.value if isinstance(args, yaml.MappingNode) else []):
             if isinstance(ak, yaml.ScalarNode) and isinstance(av, yaml.ScalarNode):
-                t["args"].append((ak.value, _interpolate(_scalar(av, src), values), ak.start_mark.line + 1,
+                t["args"].append((ak.value, _interpolate(scalar(av, src), values), ak.start_mark.line + 1,
                                   ak.start_mark.column + 1))
         targets[k.value] = t
+    return _invocations(path, targets)
+
+
+def _invocations(path: str, targets: Dict[str, dict]) -> List[Invocation]:
+    """One build per target that no other inherits from. A target is {"_line", "inherits": [names], "args":
+    [(key, value, line, column)], and "dockerfile", "context", "target" when it sets them}, values Traced."""
     bases = {p for t in targets.values() for p in t["inherits"]}
     out = []
     for name, t in targets.items():
         if name in bases:
             continue
-        merged = _merged_json(name, targets, set())
+        merged = _merged(name, targets, set())
         known = lambda key: None if key not in merged or merged[key].unknown else merged[key].text
         inv = Invocation(path, t["_line"], "bake", None, None, target=known("target"))
         inv.context = known("context") or "."
-        dockerfile = known("dockerfile") or "Dockerfile"
-        inv.dockerfile = dockerfile if dockerfile.startswith("/") or inv.context in ("", ".") else \
-            f"{inv.context.rstrip('/')}/{dockerfile}"
+        inv.dockerfile = in_context(inv.context, known("dockerfile") or "Dockerfile")
         inv.args = [BuildArg(key, value, line, path, column) for key, value, line, column in merged["args"]]
         out.append(inv)
     return out
 
 
-def _merged_json(name: str, targets: Dict[str, dict], seen: set) -> dict:
+def _merged(name: str, targets: Dict[str, dict], seen: set) -> dict:
+    """A target with what it inherits: parents first, its own attributes (and args) over them."""
     t = targets.get(name, {})
     if name in seen or not t:
         return {"args": []}
     out: dict = {}
     args: Dict[str, tuple] = {}
     for parent in t["inherits"]:
-        p = _merged_json(parent, targets, seen | {name})
+        p = _merged(parent, targets, seen | {name})
         out.update({k: v for k, v in p.items() if k != "args"})
         args.update({a[0]: a for a in p["args"]})
     out.update({k: v for k, v in t.items() if k not in ("args", "inherits", "_line")})
@@ -107,7 +103,7 @@ def _interpolate(value: Traced, values: Dict[str, Traced]) -> Traced:
     out, pos = [], 0
     for m in re.finditer(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value.text):
         out.append(value.slice(pos, m.start()))
-        out.append(values[m.group(1)].with_via(m.group(1)) if m.group(1) in values else _unknown(m.group(1)))
+        out.append(values[m.group(1)].with_via(m.group(1)) if m.group(1) in values else unknown(m.group(1)))
         pos = m.end()
     out.append(value.slice(pos, len(value.text)))
     return Traced(p for part in out for p in part.pieces)
@@ -115,46 +111,36 @@ def _interpolate(value: Traced, values: Dict[str, Traced]) -> Traced:
 
 def read_hcl(path: str, data: bytes) -> List[Invocation]:
     import hcl2
-    from lark import Token, Tree
+    from lark import Tree
     from lark.exceptions import LarkError
 
     src = source(path, data)
     try:
-        tree = hcl2.parses_to_tree(src.text)
+        parsed = hcl2.parses_to_tree(src.text)
     except (LarkError, RecursionError) as exc:
         line = getattr(exc, "line", None)
         raise InputError(path, line if isinstance(line, int) and line > 0 else None,
                          f"not a readable bake file: {str(exc).splitlines()[0][:200]}") from None
-    blocks = [c for c in _body(tree) if isinstance(c, Tree) and c.data == "block"]
-    variables: Dict[str, Traced] = {}
-    targets: Dict[str, dict] = {}
+    blocks = [c for c in _body(parsed) if isinstance(c, Tree) and c.data == "block"]
+    variables: Dict[str, object] = {}
+    written: Dict[str, tuple] = {}
     for block in blocks:
         kind, label, body = _block(block)
         attrs = {name: expr for name, expr in _attributes(body)}
         if kind == "variable" and label:
             variables[label] = attrs.get("default")
         elif kind == "target" and label:
-            targets[label] = {**attrs, "_line": block.meta.line if not block.meta.empty else 1}
-    values: Dict[str, Traced] = {}
-    for name, expr in variables.items():
-        values[name] = _value(expr, src, {}, variables) if expr is not None else _unknown(name)
-    bases = {p for t in targets.values() for p in _strings(t.get("inherits"))}
-    out = []
-    for name, t in targets.items():
-        if name in bases:
-            continue
-        merged = _merged(name, targets, set())
-        inv = Invocation(path, t["_line"], "bake", None, None)
-        context = _text(merged.get("context"), src, values)
-        inv.context = context if context is not None else "."
-        dockerfile = _text(merged.get("dockerfile"), src, values) or "Dockerfile"
-        inv.dockerfile = dockerfile if dockerfile.startswith("/") else (
-            f"{inv.context.rstrip('/')}/{dockerfile}" if inv.context not in ("", ".") else dockerfile)
-        inv.target = _text(merged.get("target"), src, values)
-        for key, expr, line, column in merged.get("args", []):
-            inv.args.append(BuildArg(key, _value(expr, src, values, variables), line, path, column))
-        out.append(inv)
-    return out
+            written[label] = (attrs, block.meta.line if not block.meta.empty else 1)
+    values = {name: _value(expr, src, {}, variables) if expr is not None else unknown(name)
+              for name, expr in variables.items()}
+    targets: Dict[str, dict] = {}
+    for label, (attrs, line) in written.items():
+        t: dict = {"_line": line, "inherits": _strings(attrs.get("inherits")),
+                   "args": [(k, _value(e, src, values, variables), ln, col) for k, e, ln, col in _object(attrs.get("args"))]}
+        t.update({key: _value(attrs[key], src, values, variables)
+                  for key in ("dockerfile", "context", "target") if key in attrs})
+        targets[label] = t
+    return _invocations(path, targets)
 
 
 def _body(tree):
@@ -187,23 +173,6 @@ def _attributes(body):
         if isinstance(c, Tree) and c.data == "attribute":
             parts = [p for p in c.children if isinstance(p, Tree)]
             yield _token_text(parts[0]), parts[-1]
-
-
-def _merged(name: str, targets: Dict[str, dict], seen: set) -> dict:
-    """A target with what it inherits: parents first, its own attributes (and args) over them."""
-    t = targets.get(name, {})
-    if name in seen:
-        return {}
-    out: dict = {}
-    args: Dict[str, tuple] = {}
-    for parent in _strings(t.get("inherits")):
-        p = _merged(parent, targets, seen | {name})
-        out.update({k: v for k, v in p.items() if k != "args"})
-        args.update({a[0]: a for a in p.get("args", [])})
-    out.update({k: v for k, v in t.items() if k not in ("args", "inherits")})
-    args.update({a[0]: a for a in _object(t.get("args"))})
-    out["args"] = list(args.values())
-    return out
 
 
 def _object(expr) -> List[tuple]:
@@ -250,15 +219,6 @@ def _strings(expr) -> List[str]:
             if str(t) not in ('"', "[", "]", ",") and str(t).strip()]
 
 
-def _text(expr, src: Source, values: Dict[str, Traced]) -> Optional[str]:
-    t = _value(expr, src, values, values) if expr is not None else None
-    return None if t is None or t.unknown else t.text
-
-
-def _unknown(name: str = "") -> Traced:
-    return Traced([Piece("", -1, -1, name or None, synthetic=True, unknown=True)])
-
-
 def _value(expr, src: Source, values: Dict[str, Traced], declared) -> Traced:
     """An expression as traced text: a string (its literal parts and `${VAR}` interpolations), a number, a
     declared variable; anything else is unknown."""
@@ -289,5 +249,5 @@ def _value(expr, src: Source, values: Dict[str, Traced], declared) -> Traced:
         name = _token_text(term)
         if name in values:
             return values[name].with_via(name)
-        return _unknown(name)
-    return _unknown()
+        return unknown(name)
+    return unknown()

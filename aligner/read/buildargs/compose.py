@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional
 
-from aligner.read.buildargs.model import BuildArg, Invocation
+from aligner.read.buildargs.model import BuildArg, Invocation, in_context, unknown
 from aligner.read.buildargs.script import source
+from aligner.read.buildargs.yamlnodes import get, scalar, tree
 from aligner.read.dockerfile.lexer import Source
 from aligner.read.dockerfile.traced import Piece, Traced
-from aligner.base.errors import InputError
 
 NAMES = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|([A-Za-z_][A-Za-z0-9_]*)|(\$))")
@@ -30,21 +30,13 @@ def read(path: str, data: bytes, env: Optional[Dict[str, Traced]] = None) -> Lis
     """Every service build of the file with its args; `env` is what a .env file beside it sets."""
     import yaml
 
-    src = source(path, data)
-    try:
-        root = yaml.compose(src.text, Loader=yaml.SafeLoader)
-    except RecursionError:
-        raise InputError(path, None, "not a readable Compose file: nested too deeply") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        raise InputError(path, mark.line + 1 if mark else None, f"not a readable Compose file: "
-                                                                f"{getattr(exc, 'problem', None) or exc}") from None
-    services = _get(root, "services")
+    src, root = tree(path, data, "Compose file")
+    services = get(root, "services")
     out = []
     if not isinstance(services, yaml.MappingNode):
         return out
     for key, service in services.value:
-        build = _get(service, "build")
+        build = get(service, "build")
         if build is None:
             continue
         inv = Invocation(path, key.start_mark.line + 1, "compose", None, None)
@@ -52,37 +44,14 @@ def read(path: str, data: bytes, env: Optional[Dict[str, Traced]] = None) -> Lis
             inv.context = build.value
             out.append(inv)
             continue
-        context, dockerfile, target = (_get(build, k) for k in ("context", "dockerfile", "target"))
+        context, dockerfile, target = (get(build, k) for k in ("context", "dockerfile", "target"))
         inv.context = context.value if isinstance(context, yaml.ScalarNode) else "."
-        if isinstance(dockerfile, yaml.ScalarNode):
-            inv.dockerfile = _join(inv.context, dockerfile.value)  # relative to the context
-        else:
-            inv.dockerfile = _join(inv.context, "Dockerfile")
+        inv.dockerfile = in_context(inv.context, dockerfile.value if isinstance(dockerfile, yaml.ScalarNode)
+                                    else "Dockerfile")
         inv.target = target.value if isinstance(target, yaml.ScalarNode) else None
-        inv.args = list(_args(_get(build, "args"), src, env or {}))
+        inv.args = list(_args(get(build, "args"), src, env or {}))
         out.append(inv)
     return out
-
-
-def _join(context: str, name: str) -> str:
-    return name if name.startswith("/") else f"{context.rstrip('/')}/{name}" if context not in ("", ".") else name
-
-
-def _get(node, key: str, seen=()):
-    import yaml
-
-    if not isinstance(node, yaml.MappingNode) or any(node is s for s in seen):
-        return None  # `build: &b {<<: *b}` merges itself: nothing more to find there
-    found = None
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == "<<":  # a merge key: the mapping it names, under ours
-            merged = v.value if isinstance(v, yaml.SequenceNode) else [v]
-            for m in merged:
-                got = _get(m, key, (*seen, node))
-                found = got if found is None else found
-        elif isinstance(k, yaml.ScalarNode) and k.value == key:
-            return v
-    return found
 
 
 def _args(node, src: Source, env: Dict[str, Traced]):
@@ -91,35 +60,19 @@ def _args(node, src: Source, env: Dict[str, Traced]):
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value != "<<" and isinstance(v, yaml.ScalarNode):
-                value = _scalar(v, src)
+                value = scalar(v, src)
                 yield BuildArg(k.value, _interpolate(value, env), k.start_mark.line + 1, src.path,
                                k.start_mark.column + 1)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             if not isinstance(item, yaml.ScalarNode):
                 continue
-            text = _scalar(item, src)
+            text = scalar(item, src)
             eq = text.text.find("=")
             name = text.text[:eq] if eq > 0 else text.text
-            value = text.slice(eq + 1, len(text.text)) if eq > 0 else _unknown()  # `- NAME`: the environment's
+            value = text.slice(eq + 1, len(text.text)) if eq > 0 else unknown()  # `- NAME`: the environment's
             yield BuildArg(name, _interpolate(value, env), item.start_mark.line + 1, src.path,
                            item.start_mark.column + 1)
-
-
-def _scalar(node, src: Source) -> Traced:
-    """A scalar's text, traced to its bytes when the file writes it as it reads (plain, or quoted with no
-    escape); otherwise known but with no place to rewrite."""
-    a, b = node.start_mark.index, node.end_mark.index
-    raw = src.text[a:b]
-    if node.style in ("'", '"') and len(raw) >= 2 and raw[0] == raw[-1] == node.style:
-        a, b, raw = a + 1, b - 1, raw[1:-1]
-    if raw == node.value and node.style in (None, "'", '"'):
-        return Traced([Piece(node.value, a, b, origin=src.path)])
-    return Traced([Piece(node.value, -1, -1, synthetic=True, origin=src.path)])
-
-
-def _unknown() -> Traced:
-    return Traced([Piece("", -1, -1, synthetic=True, unknown=True)])
 
 
 def _interpolate(value: Traced, env: Dict[str, Traced]) -> Traced:
@@ -136,7 +89,7 @@ def _interpolate(value: Traced, env: Dict[str, Traced]) -> Traced:
             start = m.start(3)
             out.append(_interpolate(value.slice(start, start + len(m.group(3))), env))
         else:
-            out.append(Traced([Piece("", -1, -1, name, synthetic=True, unknown=True)]))
+            out.append(unknown(name))
         pos = m.end()
     out.append(value.slice(pos, len(text)))
     return Traced(p for part in out for p in part.pieces)

@@ -8,6 +8,18 @@ from typing import List, Optional
 from aligner.read.dockerfile.traced import Traced
 
 
+def unknown(name: str = "") -> Traced:
+    """A value only known when the build runs (the environment's, a CI expression, a computed one)."""
+    from aligner.read.dockerfile.traced import Piece
+
+    return Traced([Piece("", -1, -1, name or None, synthetic=True, unknown=True)])
+
+
+def in_context(context: str, name: str) -> str:
+    """A Dockerfile named relative to its build context (compose's `dockerfile`, bake's), as a path."""
+    return name if name.startswith("/") or context in ("", ".") else f"{context.rstrip('/')}/{name}"
+
+
 @dataclass(frozen=True)
 class BuildArg:
     name: str

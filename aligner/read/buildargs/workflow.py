@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional
 
-from aligner.read.buildargs.model import BuildArg, Invocation
-from aligner.read.buildargs.script import build_command, source
+from aligner.read.buildargs.model import BuildArg, Invocation, unknown
+from aligner.read.buildargs.script import build_command
+from aligner.read.buildargs.yamlnodes import get, scalar, tree
 from aligner.read.dockerfile.lexer import Source
 from aligner.read.dockerfile.traced import Piece, Traced
 from aligner.read.dockerfile.words import WordError, shell_program
-from aligner.base.errors import InputError
 
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _ENV_EXPR = re.compile(r"env\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -38,45 +38,27 @@ def is_gitlab(path: str) -> bool:
 def read(path: str, data: bytes) -> List[Invocation]:
     import yaml
 
-    src = source(path, data)
-    try:
-        root = yaml.compose(src.text, Loader=yaml.SafeLoader)
-    except RecursionError:
-        raise InputError(path, None, "not a readable workflow: nested too deeply") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        raise InputError(path, mark.line + 1 if mark else None,
-                         f"not a readable workflow: {getattr(exc, 'problem', None) or exc}") from None
+    src, root = tree(path, data, "workflow")
     out: List[Invocation] = []
     if is_gitlab(path):
         return _gitlab(root, src)
-    jobs = _get(root, "jobs")
+    jobs = get(root, "jobs")
     if not isinstance(jobs, yaml.MappingNode):
         return out
-    top = _env(_get(root, "env"), src, {})
+    top = _env(get(root, "env"), src, {})
     for _, job in jobs.value:
-        job_env = _env(_get(job, "env"), src, top)
-        steps = _get(job, "steps")
+        job_env = _env(get(job, "env"), src, top)
+        steps = get(job, "steps")
         if not isinstance(steps, yaml.SequenceNode):
             continue
         for step in steps.value:
-            env = _env(_get(step, "env"), src, job_env)
-            uses, run = _get(step, "uses"), _get(step, "run")
+            env = _env(get(step, "env"), src, job_env)
+            uses, run = get(step, "uses"), get(step, "run")
             if isinstance(uses, yaml.ScalarNode) and uses.value.split("@")[0] == ACTION:
                 out.append(_action(step, src, env))
             elif isinstance(run, yaml.ScalarNode):
                 out += _run(run, src, env)
     return out
-
-
-def _get(node, key: str):
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v
-    return None
 
 
 def text_of(node, src: Source, env: Dict[str, Traced]) -> Traced:
@@ -98,12 +80,7 @@ def text_of(node, src: Source, env: Dict[str, Traced]) -> Traced:
                 offset += len(line) + 1
             pieces = _trim(pieces, node.value)
     else:
-        if node.style in ("'", '"') and len(raw) >= 2:
-            a, raw = a + 1, raw[1:-1]
-        if raw == node.value:
-            pieces = [Piece(node.value, a, a + len(node.value), origin=src.path)]
-        else:
-            pieces = [Piece(node.value, -1, -1, synthetic=True, origin=src.path)]
+        pieces = list(scalar(node, src).pieces)
     return _expressions(Traced(pieces), env)
 
 
@@ -134,7 +111,7 @@ def _expressions(t: Traced, env: Dict[str, Traced]) -> Traced:
         if name and name.group(1) in env:
             out.append(env[name.group(1)])
         else:  # known only when the workflow runs
-            out.append(Traced([Piece("", -1, -1, m.group(1), synthetic=True, unknown=True)]))
+            out.append(unknown(m.group(1)))
         pos = m.end()
     out.append(t.slice(pos, len(t.text)))
     return Traced(p for part in out for p in part.pieces)
@@ -155,7 +132,7 @@ def _action(step, src: Source, env: Dict[str, Traced]) -> Invocation:
     import yaml
 
     inv = Invocation(src.path, step.start_mark.line + 1, "workflow", None, None)
-    given = _get(step, "with")
+    given = get(step, "with")
     values = {}
     if isinstance(given, yaml.MappingNode):
         for k, v in given.value:
@@ -196,14 +173,14 @@ def _gitlab(root, src: Source) -> List[Invocation]:
     out: List[Invocation] = []
     if not isinstance(root, yaml.MappingNode):
         return out
-    top = _variables(_get(root, "variables"), src, {})
+    top = _variables(get(root, "variables"), src, {})
     for key, job in root.value:
-        if not isinstance(job, yaml.MappingNode) or _get(job, "script") is None:
+        if not isinstance(job, yaml.MappingNode) or get(job, "script") is None:
             continue
-        env = _variables(_get(job, "variables"), src, top)
+        env = _variables(get(job, "variables"), src, top)
         lines = []
         for part in ("before_script", "script"):
-            node = _get(job, part)
+            node = get(job, part)
             items = node.value if isinstance(node, yaml.SequenceNode) else [node] if node is not None else []
             lines += [i for i in items if isinstance(i, yaml.ScalarNode)]
         if not lines:
@@ -222,7 +199,7 @@ def _variables(node, src: Source, outer: Dict[str, Traced]) -> Dict[str, Traced]
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(v, yaml.MappingNode):  # `NAME: {value: "1.0", description: …}`
-                v = _get(v, "value")
+                v = get(v, "value")
             if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
                 env[k.value] = text_of(v, src, {})
     return env
