@@ -106,6 +106,12 @@ def test_values_known_and_unknown(line, unknown):
         assert held(line.encode(), arg) == "v0.11.0"
 
 
+def test_an_arg_whose_name_is_known_only_when_the_script_runs_is_left_out():
+    """ai-dynamo/dynamo container/build.sh passes `--build-arg ${FRAMEWORK}_FRAMEWORK=1`."""
+    (inv,) = script.read("b.sh", b'FRAMEWORK=${FRAMEWORK^^}\ndocker build --build-arg ${FRAMEWORK}_FRAMEWORK=1 --build-arg X=1 .\n')
+    assert [a.name for a in inv.args] == ["X"]
+
+
 def test_commands_that_build_nothing_are_not_builds():
     data = b"docker run --build-arg X=1 img\ndocker push img\necho docker build --build-arg X=1 .\nmake build\n"
     assert script.read("b.sh", data) == []

@@ -130,6 +130,8 @@ def _arg(word: Traced, src: Source) -> Optional[BuildArg]:
             return None
         unknown = Traced([Piece("", -1, -1, synthetic=True, unknown=True)])
         return BuildArg(t, unknown, _line(word, src), src.path, _column(word, src))
+    if word.unknown_in(0, eq):
+        return None  # a name only the running script knows (Dynamo's `${FRAMEWORK}_FRAMEWORK=1`)
     return BuildArg(t[:eq], word.slice(eq + 1, len(t)), _line(word, src), src.path, _column(word, src))
 
 
