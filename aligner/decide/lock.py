@@ -38,7 +38,7 @@ class LockedImage:
 def _said(c, parent) -> str:
     """One constraint as a sentence, with where it comes from."""
     if parent is None:
-        return f"{c.source} pins {c.text}"
+        return f"{c.source} {c.verb} {c.text}"
     return f"{c.source} requires {c.text} (index metadata)"
 
 
@@ -53,7 +53,11 @@ class Reason:
 def explain(choice: Choice, image: ImageInput) -> Reason:
     """The constraint that decided the chosen version, or the preference that did."""
     if choice.component in ("python", "cuda"):
-        cur = image.problem.python if choice.component == "python" else image.problem.cuda
+        cur = _own(image, choice.component)
+        if cur.version != choice.version:
+            broken = _broken(choice, cur.version)
+            return Reason("moved", f"the smallest move from the image's {cur.version} ({cur.source}) that meets: "
+                                   + "; ".join(_said(c, p) for c, p in broken))
         n = sum(1 for c, _ in choice.constraints if str(c.specifier))
         within = f", within {n} constraint{'s' if n != 1 else ''}" if n else ""
         return Reason("image", f"the image's {choice.component} ({cur.source}){within}")
@@ -85,21 +89,35 @@ def change(choice: Choice, image: ImageInput, why: str) -> str:
     """Why the lock moves a Dockerfile's pin: the constraint the old value breaks."""
     from packaging.version import Version
 
-    cur = image.problem.current[choice.component]
-    broken = [(c, p) for c, p in choice.constraints
-              if str(c.specifier) and not c.specifier.contains(Version(cur.version), prereleases=True)]
+    cur = _own(image, choice.component)
+    broken = _broken(choice, cur.version)
     head = f"{cur.source} pins {choice.component} {cur.version}"
     if broken:
-        c, parent = sorted(broken, key=lambda cp: (cp[1] is not None, cp[0].source))[0]
+        c, parent = broken[0]
         return f"{head}, but {_said(c, parent)}"
     return f"{head}; the lock takes {choice.version}: {why}"
+
+
+def _own(image: ImageInput, component: str):
+    """The version the image's files give a component (its Python and CUDA too), or None."""
+    prob = image.problem
+    return {"python": prob.python, "cuda": prob.cuda}.get(component) or prob.current.get(component)
+
+
+def _broken(choice: Choice, version: str) -> list:
+    """The constraints on a choice that `version` does not meet, the files' own first."""
+    from packaging.version import Version
+
+    out = [(c, p) for c, p in choice.constraints
+           if str(c.specifier) and not c.specifier.contains(Version(version), prereleases=True)]
+    return sorted(out, key=lambda cp: (cp[1] is not None, cp[0].source))
 
 
 def lock_image(image: ImageInput, result: Result) -> LockedImage:
     why, changes = {}, {}
     for comp, choice in result.choices.items():
         why[comp] = reason(choice, image)
-        cur = image.problem.current.get(comp)
+        cur = _own(image, comp)
         if cur and cur.version != choice.version:
             changes[comp] = change(choice, image, why[comp])
     for pin in image.pins:  # unpinned values the lock fills in

@@ -22,7 +22,7 @@ from packaging.version import Version
 from aligner.know.components import Catalog
 from aligner.know.markers import applies, environments
 from aligner.know.snapshot import SnapRelease, Snapshot
-from aligner.know.versions import runtime_major
+from aligner.know.versions import cuda_tuple, runtime_cuda, runtime_major
 from aligner.base.errors import AlignerError
 from aligner.relate.problem import Constraint, Current, Problem  # noqa: F401  (the resolver's input)
 from aligner.base.status import FINDINGS
@@ -120,6 +120,8 @@ class Provider:
     def only_value(self, component: str) -> Tuple[bool, Optional[Current]]:
         """(True, value) for a component whose one candidate is a value the image gives: its Python
         and CUDA, and a repo's own component (its pin is its release); (False, None) otherwise."""
+        if component == "cuda" and self.p.cuda_releases:
+            return False, None
         if component in SYNTHETIC:
             return True, self.p.python if component == "python" else self.p.cuda
         if self.cat.components[component].versions == "pinned":
@@ -134,6 +136,8 @@ class Provider:
                 return []
             v = Version(cur.version)
             return [Candidate(component, v)] if all(s.contains(v, prereleases=True) for s in specifiers) else []
+        if component == "cuda":
+            return self._cudas(specifiers)
         current = self.p.current.get(component)
         allow_pre = any(s.prereleases for s in specifiers) or bool(current and Version(current.version).is_prerelease)
         exact = any(str(s).startswith("==") for s in specifiers)
@@ -161,6 +165,23 @@ class Provider:
             out.sort(key=self._disturbs)
         out.sort(key=lambda c: c.version != keep)  # ... after the Dockerfile's own pin (stable sort)
         return out
+
+    def _cudas(self, specifiers: List[SpecifierSet]) -> List[Candidate]:
+        """The image's CUDA, then the releases its base tags are published at: the smallest move first (fewest
+        minor releases away, up before down), and of one minor its newest patch, the one NVIDIA still updates."""
+        own = cuda_tuple(self.p.cuda.version)
+        wanted = self.p.prefer.get("cuda") or self.p.cuda.version
+        out = []
+        for text in dict.fromkeys((self.p.cuda.version, *self.p.cuda_releases)):
+            v = Version(text)
+            if all(s.contains(v, prereleases=True) for s in specifiers):
+                out.append(Candidate("cuda", v))
+
+        def move(c: Candidate):
+            t = cuda_tuple(str(c.version))
+            return (str(c.version) != wanted, abs(t[0] - own[0]), abs(t[1] - own[1]) if t[0] == own[0] else t[1],
+                    t[:2] < own[:2], -(t[2] if len(t) > 2 else 0))
+        return sorted(out, key=move)
 
     def _disturbs(self, cand: Candidate) -> bool:
         """Whether a release requires another component at a version other than the one the image pins."""
@@ -212,6 +233,11 @@ class Provider:
             if major and self.p.cuda:
                 out.append(Constraint("cuda", SpecifierSet(f"=={major}.*"), frozenset(), src,
                                       f"CUDA {major}.x (its wheels need {req})"))
+                minor = runtime_cuda(req)
+                if minor and self.p.cuda_compiles and candidate.component == "torch":
+                    out.append(Constraint("cuda", SpecifierSet(f">={minor}"), frozenset(), src,
+                                          f"CUDA >= {minor} (its wheels need {req.name}{req.specifier}, and "
+                                          f"{self.p.cuda_compiles} compiles against it with the base's nvcc)"))
                 continue
             comp = self.cat.by_pip(req.name)
             if comp is None or comp == candidate.component or not (self.cat.components[comp].index):
@@ -263,7 +289,7 @@ def resolve(problem: Problem, snap: Snapshot, cat: Catalog) -> Result:
     chosen = {c: Version(ch.version) for c, ch in choices.items()}
     extras = {ident.split("[")[0]: cand.extras for ident, cand in state.mapping.items() if cand.extras}
     for choice in choices.values():
-        if not provider.only_value(choice.component)[0]:
+        if not provider.only_value(choice.component)[0] and choice.component not in SYNTHETIC:
             _newer(provider, choice, chosen, extras.get(choice.component, frozenset()))
     return Result(problem.image, dict(sorted(choices.items())))
 
@@ -292,7 +318,8 @@ def explain_conflict(provider: Provider, causes) -> List[str]:
     lines, seen = [], set()
     for cause in causes:
         req, parent = cause.requirement, cause.parent
-        line = f"{req.source} requires {req.text}" if parent is None else f"{req.source} requires {req.text} (index metadata)"
+        verb = "requires" if req.verb == "pins" else req.verb
+        line = f"{req.source} {verb} {req.text}" if parent is None else f"{req.source} requires {req.text} (index metadata)"
         if line not in seen:
             seen.add(line)
             lines.append(line)
@@ -309,6 +336,10 @@ def _why_none(provider: Provider, component: str, specs: List[SpecifierSet]) -> 
         return [f"the image's {component} is {cur.version} ({cur.source})"] if cur else []
     if fixed:
         return [f"{cur.source} pins {component} {cur.version}, the only version of a repo's own component"] if cur else []
+    if component == "cuda":
+        tried = [str(c.version) for c in provider._cudas([])]
+        return [f"the image's CUDA is {provider.p.cuda.version} ({provider.p.cuda.source}); of the releases its "
+                f"base tags are published at ({', '.join(sorted(tried, key=cuda_tuple))}), none meets them all"]
     out = []
     matching = [r for r in provider.releases(component)
                 if all(s.contains(Version(r.version), prereleases=True) for s in specs)]

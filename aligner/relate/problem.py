@@ -9,7 +9,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from aligner.know import facts
-from aligner.relate import images
+from aligner.relate import cudavar, images
 from aligner.know.components import Catalog
 from aligner.read.config import ImageConfig
 from aligner.read.dockerfile import Pin
@@ -25,6 +25,7 @@ class Constraint:
     extras: FrozenSet[str]
     source: str  # where it comes from: "upstream pyproject.toml, extra vllm", "vllm 0.10.2 metadata", ...
     text: str  # as written: 'vllm[flashinfer]==0.10.2'
+    verb: str = "pins"  # how its source says it: a Dockerfile "pins", a GPU or an arch list "needs"
 
     def __str__(self) -> str:
         return self.text
@@ -50,6 +51,11 @@ class Problem:
     # the platforms on which a component is installed from a wheel; absent: all of the image's. A component
     # the image builds from source (git) has none: its missing wheels constrain nothing
     wheels: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    # CUDA releases the image can move to besides its own (aligner.relate.cudavar); () when it cannot move
+    cuda_releases: Tuple[str, ...] = ()
+    # where the image compiles CUDA code with its base's nvcc ("Dockerfile:2 TORCH_CUDA_ARCH_LIST"): then
+    # the toolkit may not be older than the CUDA of the torch it builds against
+    cuda_compiles: Optional[str] = None
 
 
 @dataclass
@@ -131,6 +137,9 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
         if upstream.requires_python and python:
             roots.append(Constraint("python", SpecifierSet(upstream.requires_python), frozenset(),
                                     upstream.location(None), f"Python {upstream.requires_python}"))
+    cuda_var = cudavar.variable(img, root, ws.cfg.path.name if ws.cfg.path else "aligner.toml") if cuda else None
+    for need in cuda_var.needs if cuda_var else ():
+        roots.append(Constraint("cuda", need.specifier, frozenset(), need.source, need.text, need.verb))
     for name, cur in (("python", python), ("cuda", cuda)):  # the lock records the image's own, for verify
         if cur is not None:
             roots.append(Constraint(name, SpecifierSet(), frozenset(), cur.source, name))
@@ -146,4 +155,6 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
             unique.append(c)
     problem = Problem(image.name, image.platforms, unique, current, python, cuda, frozenset(upgrade),
                       wheels=wheel_platforms(pins, image.platforms))
+    if cuda_var is not None:
+        problem.cuda_releases, problem.cuda_compiles = cuda_var.releases, cuda_var.compiles
     return ImageInput(image, root, pins, problem)

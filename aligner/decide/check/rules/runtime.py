@@ -10,6 +10,7 @@ from packaging.version import Version
 from aligner.know import archs, facts
 from aligner.decide.check.model import Finding
 from aligner.decide.check.registry import Context, distinct, git_spans, rule
+from aligner.relate import cudavar
 from aligner.relate.images import Image
 from aligner.know.markers import applies, environments
 from aligner.know.versions import cuda_minor, cuda_tuple, exact_version, runtime_cuda, torch_cuda
@@ -84,6 +85,13 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
         base = img.cuda()
         if base is None:
             continue
+        var = cudavar.variable(img, ctx.cfg.root, ctx.cfg.path.name if ctx.cfg.path else "aligner.toml")
+        for need in var.needs:
+            if need.kind == "gpu" and not need.specifier.contains(base.version, prereleases=True):
+                # built for an older CUDA, the image's code can still reach the GPU as PTX the driver compiles
+                yield ctx.find("AL005", base.path, base.line, base.column,
+                               f"the base image's CUDA {base.version} is older than the target GPU needs: "
+                               f"{need.source} needs {need.text}", severity="warning")
         found = _torch_cuda(ctx, img)
         if found:
             wheel, pin, how = found
@@ -92,6 +100,11 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
                 yield ctx.find("AL005", base.path, base.line, base.column,
                                f"the base image's CUDA {base.version} is major {b[0]}, but {how} (CUDA {wheel}, "
                                f"major {w[0]}; pinned at {ctx.at(pin)})")
+            elif b[:2] < w[:2] and var.compiles:
+                yield ctx.find("AL005", base.path, base.line, base.column,
+                               f"the base image's CUDA {base.version} is older than {how} (CUDA {wheel}), and "
+                               f"{var.compiles} compiles against that torch with the base's nvcc {cuda_minor(base.version)}",
+                               severity="warning")
             elif b[:2] != w[:2]:
                 # torch's own extension builder accepts a minor skew ("Most likely this shouldn't be a
                 # problem", torch/utils/cpp_extension.py): a notice, not a finding
