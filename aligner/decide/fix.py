@@ -1,7 +1,8 @@
 """`aligner fix`: bring every pin to the lock, as value-byte edits, safe or unsafe.
 
-Safe: a pin moved to the version the lock proves. Unsafe (applied only with
---unsafe-fixes): a CUDA or Python major change, a downgrade, a pre-release.
+Safe: a pin moved to the version the lock proves (a CUDA moved within its major
+too, either way). Unsafe (applied only with --unsafe-fixes): a CUDA or Python
+major change, a downgrade of anything else, a pre-release.
 Files are written atomically (temporary file in the same directory, fsync,
 rename, mode kept), never through a symlink that leaves the repository, and
 never when the file changed on disk since it was read.
@@ -259,6 +260,8 @@ def finish(fp: FilePlan) -> FilePlan:
             said = ", ".join(f"{v} in image {i}" for i, v in sorted(wants.items()))
             fp.left.append(f"{display(fp.path)}: one value is wanted at {said}; one Dockerfile cannot hold both")
     fp.wants = {}
+    for edits in (fp.edits, fp.skipped):  # in file order, however the pins were found
+        edits.sort(key=lambda e: (e.pin.line, e.pin.column))
     try:
         fp.new = rewrite(fp.old, [(e.pin, e.text) for e in fp.edits])
     except RewriteError as exc:

@@ -314,7 +314,9 @@ def _newer(provider: Provider, choice: Choice, chosen: Dict[str, Version], extra
 
 
 def explain_conflict(provider: Provider, causes) -> List[str]:
-    """The chain of constraints that cannot hold together, each with where it comes from."""
+    """The chain of constraints that cannot hold together, each with where it comes from: of the constraints
+    on one component that together leave it no candidate, only a smallest set that still does."""
+    causes = _smallest(provider, list(causes))
     lines, seen = [], set()
     for cause in causes:
         req, parent = cause.requirement, cause.parent
@@ -330,6 +332,24 @@ def explain_conflict(provider: Provider, causes) -> List[str]:
     return lines
 
 
+def _smallest(provider: Provider, causes: list) -> list:
+    """Causes less each constraint without which the others on its component still leave no candidate (the
+    B200's CUDA >= 12.8 goes when the GB10's >= 13.0 and the driver's < 12.9 clash on their own)."""
+    def none_left(component, kept) -> bool:
+        specs = [c.requirement.specifier for c in kept if c.requirement.component == component]
+        return not provider.candidates(component, specs)
+
+    kept = list(causes)
+    for comp in sorted({c.requirement.component for c in causes}):
+        if not none_left(comp, kept):
+            continue  # what rules it out is not these specifiers (a backtrack through other components)
+        for cause in [c for c in kept if c.requirement.component == comp]:
+            rest = [c for c in kept if c is not cause]
+            if any(c.requirement.component == comp for c in rest) and none_left(comp, rest):
+                kept = rest
+    return kept
+
+
 def _why_none(provider: Provider, component: str, specs: List[SpecifierSet]) -> List[str]:
     fixed, cur = provider.only_value(component)
     if fixed and component in SYNTHETIC:
@@ -337,9 +357,10 @@ def _why_none(provider: Provider, component: str, specs: List[SpecifierSet]) -> 
     if fixed:
         return [f"{cur.source} pins {component} {cur.version}, the only version of a repo's own component"] if cur else []
     if component == "cuda":
-        tried = [str(c.version) for c in provider._cudas([])]
+        tried = sorted((str(c.version) for c in provider._cudas([])), key=cuda_tuple)
+        span = ", ".join(tried) if len(tried) <= 6 else f"{tried[0]} to {tried[-1]}, {len(tried)} releases"
         return [f"the image's CUDA is {provider.p.cuda.version} ({provider.p.cuda.source}); of the releases its "
-                f"base tags are published at ({', '.join(sorted(tried, key=cuda_tuple))}), none meets them all"]
+                f"base tags are published at ({span}), none meets them all"]
     out = []
     matching = [r for r in provider.releases(component)
                 if all(s.contains(Version(r.version), prereleases=True) for s in specs)]

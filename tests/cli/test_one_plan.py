@@ -21,6 +21,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
+from tests.support.cuda_facts import added, gpu_compute, smallest_move_at_least
 from tests.support.example_facts import EXAMPLES, release, tomllib
 
 UPSTREAM = """[project]
@@ -112,11 +113,16 @@ def scenario(name: str, d: Path, run_aligner) -> Path:
         cfg = ('platforms = ["linux/amd64"]\n[images.a]\ndockerfile = "Dockerfile.a"\n'
                '[images.b]\ndockerfile = "Dockerfile.b"\n')
         return write(d, {"aligner.toml": cfg, "Dockerfile.a": text, "Dockerfile.b": text})
+    if name == "cuda moves with torch":  # a B200 target and a torch older than its vllm wants: CUDA moves too
+        text = ('FROM nvidia/cuda:12.4.1-devel-ubuntu22.04\nENV TORCH_CUDA_ARCH_LIST="8.0 9.0 10.0"\n'
+                "RUN pip install torch==2.7.1 vllm==0.10.2\n")
+        cfg = 'platforms = ["linux/amd64"]\n[images.serve]\ndockerfile = "Dockerfile"\ngpus = ["H100", "B200"]\n'
+        return write(d, {"aligner.toml": cfg, "Dockerfile": text})
     raise AssertionError(name)
 
 
 SCENARIOS = ["upgrade past upstream", "below upstream", "held-back unsafe", "upstream as a release",
-             "cross-file python", "stale lock", "lock upgraded", "partial apply"]
+             "cross-file python", "stale lock", "lock upgraded", "partial apply", "cuda moves with torch"]
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "aligner.toml").exists())
 
 
@@ -275,6 +281,17 @@ def test_one_story_in_each_scenario(tmp_path, run_aligner, name):
         lock = tomllib.loads((d / "lock" / "aligner.lock").read_text())
         assert lock["image"][0]["pins"]["vllm"] == "0.11.0"
         assert lock["image"][0]["why"]["vllm"].startswith("upstream vllm==0.11.0 pins vllm==0.11.0")
+    if name == "cuda moves with torch":  # one diff: the FROM tag and torch, nothing else; then check is clean
+        torch = [r for r in release("vllm", "0.10.2")["requires-dist"] if r.startswith("torch==")]
+        (want_torch,) = [Requirement(r).specifier for r in torch]
+        cuda = smallest_move_at_least(added(gpu_compute("B200")), "devel", "ubuntu22.04")
+        lines = (d / "Dockerfile").read_text().splitlines()
+        assert lines[0] == f"FROM nvidia/cuda:{cuda}-devel-ubuntu22.04", lines
+        assert lines[1] == 'ENV TORCH_CUDA_ARCH_LIST="8.0 9.0 10.0"'
+        assert re.fullmatch(r"RUN pip install torch==(\S+) vllm==0\.10\.2", lines[2])
+        assert want_torch.contains(lines[2].split("torch==")[1].split()[0])
+        assert {e["component"] for e in done["edits"]} == {"cuda", "torch"}
+        assert findings(run_aligner, d) == []
     if name == "lock upgraded":  # fix brings the Dockerfile to the upgraded lock, never back to 0.10.2
         vllm = tomllib.loads((d / "lock" / "aligner.lock").read_text())["image"][0]["pins"]["vllm"]
         assert Version(vllm) > Version("0.10.2") and f"vllm=={vllm}" in (d / "Dockerfile").read_text()

@@ -44,11 +44,29 @@ def run(*args, cwd):
 
 
 @pytest.fixture(scope="module")
-def locked(tmp_path_factory):
+def fresh(tmp_path_factory):
     """A copy of the fixture repo with its lock written by `aligner lock` (tests read it, never write it)."""
     repo = copy_repo("report", tmp_path_factory.mktemp("report"))
     out = run("lock", cwd=repo)
     assert out.returncode == 0, out.stdout + out.stderr
+    return repo
+
+
+@pytest.fixture(scope="module")
+def locked(fresh, tmp_path_factory):
+    """The lock as an aligner that took each image's CUDA as given wrote it: every CUDA the one its
+    Dockerfiles pin. A fresh lock moves a CUDA that a target GPU or the hosts' driver rules out, so its
+    report never says `no` for those reasons (test_a_fresh_lock_runs_on_its_target_gpus); a lock written
+    before, or by hand, does, and the report must say so."""
+    repo = tmp_path_factory.mktemp("written-before") / "report"
+    shutil.copytree(fresh, repo)
+    path = repo / "lock" / "aligner.lock"
+    written = dockerfile_pins(repo)
+    blocks = path.read_text().split("[[image]]")
+    for n, block in enumerate(blocks[1:], 1):
+        name = re.search(r'^name = "([^"]+)"', block, re.M).group(1)
+        blocks[n] = re.sub(r'^cuda = "[^"]*"$', f'cuda = "{written[name]["cuda"]}"', block, count=1, flags=re.M)
+    path.write_text("[[image]]".join(blocks))
     return repo
 
 
@@ -116,9 +134,16 @@ def test_the_fixture_covers_every_verdict(locked):
     verdicts = [v for image in want.values() for v in image.values()]
     assert {v[0] for v in verdicts} == {True, False, None}
     assert want["vllm"] == {"H100": (True, None), "B200": (True, None),
-                            "GB10": (False, "TORCH_CUDA_ARCH_LIST leaves out 12.1"),
                             "A100": (False, "TORCH_CUDA_ARCH_LIST leaves out 8.0")}
     assert want["sglang"]["B200"][0] is False and want["legacy"]["A10"][0] is False
+
+
+def test_a_fresh_lock_runs_on_its_target_gpus(fresh):
+    """The lock decides the CUDA: no target GPU is left out by the locked CUDA or by the hosts' driver."""
+    doc = json.loads(run("report", "--format", "json", cwd=fresh).stdout)
+    for image in doc["images"]:
+        for gpu in image["gpus"]:
+            assert gpu["runs"] is not False or "leaves out" in gpu["reason"], (image["name"], gpu)
 
 
 def dockerfile_pins(repo):

@@ -12,6 +12,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from tests.support.cuda_facts import added, gpu_compute as gpu_compute_of, published
 from tests.support.example_docs import blocks, run_all
 from tests.support.example_facts import (
     EXAMPLES, arch_row, arg, check, copy_example, gpu_compute, line_of, release, releases, rules,
@@ -49,6 +50,20 @@ def label_cuda(torch: str) -> str:
     """2.10.0+cu130 -> 13.0: the CUDA a torch build's local label names."""
     digits = re.fullmatch(r"cu(\d+)", Version(torch).local).group(1)
     return f"{digits[:-1]}.{digits[-1]}"
+
+
+def locked_cuda() -> str:
+    """The CUDA the lock must take: at least what the GB10 needs (its stated minimum, or the release that added
+    its compute capability), below the first release whose driver floor is above the Spark's driver; of the
+    lowest such minor, its newest patch published as this base's tag."""
+    image = config()["images"]["blackwell-vllm"]
+    floor = max([added(gpu_compute_of(g)) for g in image["gpus"]]
+                + [r["cuda"] for r in rules("gpus").get("min-cuda", []) if r["gpu"] in image["gpus"]], key=Version)
+    over = min((r["cuda"] for r in rules("cuda")["driver"] if Version(r["linux"]) > Version(image["driver"])
+                and Version(r["cuda"]) >= Version(floor)), key=Version)
+    have = [v for v in published("devel", "ubuntu24.04") if Version(floor) <= Version(v) < Version(over)]
+    lowest = min(Version(v).release[:2] for v in have)
+    return str(max((Version(v) for v in have if Version(v).release[:2] == lowest)))
 
 
 def entries(arch_list: str) -> list:
@@ -98,7 +113,7 @@ def test_check_judges_the_cuda_torch_arch_fit_and_nothing_else(repo, run_aligner
     assert Version(toolkit_driver(cuda)) > Version(driver)
     assert not SpecifierSet(f"=={vllm_torch}").contains(torch) and Version(vllm_torch) < Version(torch)
     assert Version(flashinfer) < Version(vllm_flashinfer)
-    assert uncompilable == ["7.0"]
+    assert uncompilable == []
     for gpu in config()["images"]["blackwell-vllm"]["gpus"]:
         assert any(covers(e, gpu_compute(gpu)) for e in entries(arch_list)), gpu
     for project, version in (("vllm", vllm), ("torch", Version(torch).public), ("flashinfer-python", flashinfer)):
@@ -109,12 +124,9 @@ def test_check_judges_the_cuda_torch_arch_fit_and_nothing_else(repo, run_aligner
     got = sorted((f["code"], f["path"], f["line"], f["severity"]) for f in findings)
     cuda_line, torch_line = line_of(df, "ARG CUDA_VERSION="), line_of(df, "ARG TORCH_VERSION=")
     fi_line = line_of(df, "ARG FLASHINFER_VERSION=")
-    # the ARG's list, once: `ENV TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST}` copies the same value
-    arch_lines = [line_of(df, "ARG TORCH_CUDA_ARCH_LIST=")]
     # a minor CUDA skew is a notice (torch's extension builder accepts it)
     assert got == sorted([("AL005", DF, cuda_line, "info"), ("AL005", DF, cuda_line, "error"),
                           ("AL003", DF, torch_line, "error"), ("AL003", DF, fi_line, "error"),
-                          *[("AL006", DF, n, "error") for n in arch_lines],
                           ("AL012", "lock/aligner.lock", 1, "error")])  # every finding, no other, no AL007/AL100
     pick = lambda code, line, sev=None: next(f for f in findings if f["code"] == code and f["line"] == line
                                              and (sev is None or f["severity"] == sev))
@@ -122,6 +134,8 @@ def test_check_judges_the_cuda_torch_arch_fit_and_nothing_else(repo, run_aligner
     assert f"CUDA {cuda} differs in minor from torch {torch} (CUDA {torch_cuda})" in skew["message"]
     assert f"needs a Linux driver >= {toolkit_driver(cuda)}" in old_driver["message"]
     assert f"the target host has {driver}" in old_driver["message"]
+    for f in (skew, old_driver):  # the lock's CUDA, held back with the torch downgrade
+        assert f["fix"]["replacement"] == locked_cuda() and not f["fix"]["safe"]
     t = pick("AL003", torch_line)
     assert f"torch {torch} does not satisfy vllm {vllm}" in t["message"]
     assert f"requires torch=={vllm_torch}" in t["message"]
@@ -129,8 +143,6 @@ def test_check_judges_the_cuda_torch_arch_fit_and_nothing_else(repo, run_aligner
     fi = pick("AL003", fi_line)
     assert f"flashinfer-python {flashinfer} does not satisfy vllm {vllm}" in fi["message"]
     assert f"requires flashinfer-python=={vllm_flashinfer}" in fi["message"]
-    for n in arch_lines:
-        assert f"CUDA {cuda} cannot compile for {uncompilable[0]}" in pick("AL006", n)["message"]
 
 
 def test_fix_applies_nothing_the_team_must_decide(repo, run_aligner):
@@ -147,13 +159,14 @@ def test_fix_applies_nothing_the_team_must_decide(repo, run_aligner):
     torch_to, fi_to = pinned("vllm", vllm, "torch"), pinned("vllm", vllm, "flashinfer-python")
     assert f"| torch | {arg(df, 'TORCH_VERSION')} | {torch_to} | held back: a downgrade" in edits
     assert f"| flashinfer-python | {arg(df, 'FLASHINFER_VERSION')} | {fi_to} | held back with the unsafe changes" in edits
+    assert f"| cuda | {arg(df, 'CUDA_VERSION')} | {locked_cuda()} | held back with the unsafe changes" in edits
     _, after = check(run_aligner, repo)
     # every finding is left, each needs a decision fix does not take; only the lock is written
     assert after == [f for f in before if f["code"] != "AL012"]
 
 
 def test_the_ways_out_the_readme_names(repo, run_aligner):
-    """CUDA 13.0.2 for both AL005s, vLLM 0.17.0 (with its flashinfer) for both AL003s, no 7.0 for AL006."""
+    """CUDA 13.0.2 for both AL005s, vLLM 0.17.0 (with its flashinfer) for both AL003s."""
     df = repo / DF
     torch = arg(df, "TORCH_VERSION")
     driver = config()["images"]["blackwell-vllm"]["driver"]
@@ -161,7 +174,7 @@ def test_the_ways_out_the_readme_names(repo, run_aligner):
     fits = [r["cuda"] for r in rules("cuda")["driver"]
             if minor_of(r["cuda"]) == label_cuda(torch) and Version(r["linux"]) <= Version(driver)]
     cuda = max(fits, key=Version)
-    assert cuda == "13.0.2"  # what the README says
+    assert cuda == "13.0.2" == locked_cuda()  # what the README says
     # the first vLLM whose metadata asks for this torch's release
     vllm = min((r["version"] for r in releases("vllm") if r["requires-dist"] and
                 any(Requirement(x).name == "torch" and Version(torch).public in Requirement(x).specifier

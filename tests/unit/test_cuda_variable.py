@@ -1,0 +1,169 @@
+"""The image's CUDA is a decision of the lock: it moves to meet the target GPUs, the arch list, the torch it
+builds against and the hosts' driver, to the smallest move whose nvidia/cuda tag NVIDIA publishes.
+
+Expected versions are worked out here from the rules/ tables (NVIDIA's tag lists, the release that added
+each architecture, the driver table) and the snapshot, read with tomllib, never from aligner's output.
+The FROM lines take the shapes of real files: vLLM's docker/Dockerfile (`ARG CUDA_VERSION` in
+`FROM nvidia/cuda:${CUDA_VERSION}-devel-ubuntu22.04`, a builder and a `-base-` final stage) and a DGX
+Spark community image (`FROM nvidia/cuda:13.0.1-devel-ubuntu24.04`).
+"""
+
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from aligner.decide import fix, lock
+from aligner.know.versions import runtime_cuda
+from aligner.read import config
+from aligner.relate.workspace import Workspace
+from tests.support.cuda_facts import RULES, SNAP, added, gpu_compute, published, smallest_move_at_least
+from tests.support.example_facts import tomllib
+
+def torch_runtime(version: str) -> str:
+    """The CUDA of torch's x86_64 wheels, from its requirements in the snapshot."""
+    rel = SNAP.release("torch", version)
+    env = {"platform_system": "Linux", "platform_machine": "x86_64", "sys_platform": "linux", "python_version": "3.12"}
+    found = {runtime_cuda(r) for r in rel.requirements() if runtime_cuda(r) and (r.marker is None or r.marker.evaluate(env))}
+    (cuda,) = found
+    return cuda
+
+
+def repo(d: Path, dockerfile: str, image: str = "") -> Path:
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "Dockerfile").write_text(dockerfile)
+    (d / "aligner.toml").write_text('platforms = ["linux/amd64"]\n[images.serve]\ndockerfile = "Dockerfile"\n' + image)
+    return d
+
+
+def locked(d: Path):
+    cfg = config.load(d / "aligner.toml")
+    ws = Workspace(cfg)
+    cat = cfg.catalog()
+    return ws, cat, lock.compute(ws, cat, SNAP)
+
+
+def cuda_of(d: Path) -> str:
+    _, _, out = locked(d)
+    assert not out.conflicts, out.conflicts[0].lines
+    return out.locked[0].result.choices["cuda"].version
+
+
+def test_a_gpu_moves_cuda(tmp_path):
+    d = repo(tmp_path, "FROM nvidia/cuda:12.6.3-runtime-ubuntu22.04\nRUN echo serve\n", 'gpus = ["B200"]\n')
+    want = smallest_move_at_least(added(gpu_compute("B200")), "runtime", "ubuntu22.04")
+    assert cuda_of(d) == want
+
+
+def test_an_arch_moves_cuda(tmp_path):
+    d = repo(tmp_path, 'FROM nvidia/cuda:12.6.3-devel-ubuntu24.04\nARG TORCH_CUDA_ARCH_LIST="9.0 12.0"\n')
+    assert cuda_of(d) == smallest_move_at_least(added("12.0"), "devel", "ubuntu24.04")
+
+
+def test_torch_moves_the_toolkit_an_image_compiles_with(tmp_path):
+    text = ('FROM nvidia/cuda:12.6.3-devel-ubuntu22.04\nENV TORCH_CUDA_ARCH_LIST="9.0"\n'
+            "RUN pip install torch==2.8.0\n")
+    d = repo(tmp_path, text)
+    floor = torch_runtime("2.8.0")
+    assert Version(floor) > Version("12.6")  # the case is only a test while the snapshot says so
+    assert cuda_of(d) == smallest_move_at_least(floor, "devel", "ubuntu22.04")
+
+
+def test_an_image_that_compiles_nothing_keeps_its_minor(tmp_path):
+    # torch's wheels bring their own CUDA runtime: only the major has to agree
+    d = repo(tmp_path, "FROM nvidia/cuda:12.6.3-runtime-ubuntu22.04\nRUN pip install torch==2.8.0\n")
+    assert cuda_of(d) == "12.6.3"
+
+
+def test_a_cuda_that_meets_everything_stays(tmp_path):
+    d = repo(tmp_path, "FROM nvidia/cuda:12.8.1-devel-ubuntu22.04\nENV TORCH_CUDA_ARCH_LIST=\"10.0\"\n",
+             'gpus = ["B200", "H100"]\n')
+    ws, cat, out = locked(d)
+    assert out.locked[0].result.choices["cuda"].version == "12.8.1"
+    assert out.locked[0].why["cuda"].startswith("the image's cuda (Dockerfile:1)")
+
+
+def test_a_torch_of_another_major_moves_cuda_as_an_unsafe_change(tmp_path):
+    torch = next(r.version for r in reversed(SNAP.releases("torch")) if not Version(r.version).is_prerelease
+                 and r.requires_dist and torch_runtime_or_none(r.version, "13"))
+    d = repo(tmp_path, f"FROM nvidia/cuda:12.8.1-devel-ubuntu22.04\nRUN pip install torch=={torch}\n")
+    ws, cat, out = locked(d)
+    cuda = out.locked[0].result.choices["cuda"].version
+    majors = sorted((Version(v) for v in published("devel", "ubuntu22.04") if v.startswith("13.")))
+    lowest = majors[0].release[:2]
+    assert cuda == str(max(v for v in majors if v.release[:2] == lowest))
+    plan = fix.plan(ws, out, cat, unsafe=False, lock_note=None)
+    held = [e for e in plan.held() if e.pin.component == "cuda"]
+    assert held and "major" in held[0].unsafe, [(e.pin.component, e.unsafe) for e in plan.held()]
+    assert not plan.changed()
+
+
+def torch_runtime_or_none(version: str, major: str) -> bool:
+    try:
+        return torch_runtime(version).split(".")[0] == major
+    except ValueError:
+        return False
+
+
+def test_a_driver_that_forbids_the_move_is_a_conflict_naming_both(tmp_path):
+    rows = tomllib.loads((RULES / "cuda.toml").read_text())["driver"]
+    floor = added(gpu_compute("B200"))
+    # a driver that runs 12.6.3 and nothing of the B200's first release
+    driver = next(r["linux"] for r in rows if r["cuda"] == "12.6.3")
+    assert all(Version(r["linux"]) > Version(driver) for r in rows if Version(r["cuda"]) >= Version(floor))
+    d = repo(tmp_path, "FROM nvidia/cuda:12.6.3-runtime-ubuntu22.04\n", f'gpus = ["B200"]\ndriver = "{driver}"\n')
+    _, _, out = locked(d)
+    (conflict,) = out.conflicts
+    text = "\n".join(conflict.lines)
+    assert f"driver {driver}" in text and "gpus B200" in text, text
+
+
+def test_no_published_tag_is_a_conflict(tmp_path):
+    # NVIDIA publishes no CUDA 13 image for Ubuntu 20.04
+    assert not [v for v in published("devel", "ubuntu20.04") if v.startswith("13.")]
+    d = repo(tmp_path, 'FROM nvidia/cuda:12.8.1-devel-ubuntu20.04\n', 'gpus = ["GB10"]\n')
+    _, _, out = locked(d)
+    (conflict,) = out.conflicts
+    assert "gpus GB10" in "\n".join(conflict.lines)
+
+
+def test_stages_move_together_through_one_arg(tmp_path):
+    # vLLM's docker/Dockerfile: one CUDA_VERSION ARG for a devel builder and a base final stage
+    text = ("ARG CUDA_VERSION=12.6.3\n"
+            "FROM nvidia/cuda:${CUDA_VERSION}-devel-ubuntu24.04 AS build\n"
+            "RUN echo build\n"
+            "FROM nvidia/cuda:${CUDA_VERSION}-base-ubuntu24.04\n")
+    d = repo(tmp_path, text, 'gpus = ["B200"]\n')
+    ws, cat, out = locked(d)
+    want = smallest_move_at_least(added(gpu_compute("B200")), "devel", "ubuntu24.04", ("base", "ubuntu24.04"))
+    assert out.locked[0].result.choices["cuda"].version == want
+    plan = fix.plan(ws, out, cat, unsafe=False, lock_note=None)
+    (fp,) = plan.changed()
+    assert fp.new.decode().splitlines()[0] == f"ARG CUDA_VERSION={want}"
+    assert fp.new.decode().splitlines()[1:] == text.splitlines()[1:]
+
+
+def test_a_cuda_written_where_no_tag_holds_it_stays_its_own(tmp_path):
+    # the CUDA of an install script, not of a FROM tag: aligner cannot tell which other values exist
+    text = "FROM ubuntu:22.04\nARG CUDA_VERSION=12.6.3\nRUN ./install_cuda.sh ${CUDA_VERSION}\n"
+    d = repo(tmp_path, text, 'gpus = ["B200"]\n')
+    _, _, out = locked(d)
+    (conflict,) = out.conflicts
+    assert any("the image's cuda is 12.6.3" in line for line in conflict.lines), conflict.lines
+
+
+@pytest.mark.parametrize("gpu", ["B200", "GB10", "H100"])
+def test_the_gpu_floor_is_the_documented_one(gpu):
+    from aligner.know import cudarange
+
+    stated = [r["cuda"] for r in tomllib.loads((RULES / "gpus.toml").read_text()).get("min-cuda", []) if r["gpu"] == gpu]
+    floor = max([added(gpu_compute(gpu))] + stated, key=Version)
+    r = cudarange.for_gpu(gpu)
+    assert str(r.specifier) == f">={floor}"
+
+
+def test_newer_cuda_never_needs_an_older_driver():
+    """for_driver reads the driver table as a bound: that holds only while the table rises with the release."""
+    rows = sorted(tomllib.loads((RULES / "cuda.toml").read_text())["driver"], key=lambda r: Version(r["cuda"]))
+    floors = [Version(r["linux"]) for r in rows]
+    assert floors == sorted(floors)
