@@ -188,9 +188,14 @@ class Provider:
         rel = cand.release
         if rel is None:
             return False
+        own = self.p.cuda and cuda_tuple(self.p.cuda.version)
         for req in rel.requirements():
             if req.marker is not None and not self._applies(req.marker):
                 continue
+            major, minor = runtime_major(req), runtime_cuda(req)
+            if own and major and (int(major) != own[0] or (
+                    minor and self.p.cuda_compiles and cand.component == "torch" and cuda_tuple(minor) > own[:2])):
+                return True  # its wheels want another CUDA than the image's
             comp = self.cat.by_pip(req.name)
             cur = self.p.current.get(comp) if comp and comp != cand.component else None
             if cur is not None and not req.specifier.contains(Version(cur.version), prereleases=True):

@@ -120,3 +120,16 @@ def os_of(image: str) -> Optional[dict]:
 def gpu(name: str) -> Optional[dict]:
     """The rules/gpus.toml row of a GPU, by its name or an alias."""
     return next((r for r in table("gpus.gpu") if name in (r["name"], *r.get("aliases", []))), None)
+
+
+def os_python(image: str) -> Optional[tuple]:
+    """(the Python of the distribution's python3 package, its OS as named, source) for a base image's OS."""
+    row = os_of(image)
+    if row is None:
+        return None
+    for py in table("os.python"):
+        if py["os"] == row["name"] and py["version"] == row["version"]:
+            name = {"ubuntu": "Ubuntu", "debian": "Debian", "rockylinux": "RHEL"}.get(row["name"], row["name"])
+            return py["python"], f"{name} {row['version']}", py["source"]
+    return None
+

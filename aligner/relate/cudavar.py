@@ -30,6 +30,7 @@ class Need:
     text: str  # "CUDA >= 12.8 (compute capability 10.0; rules/cuda.toml [[arch-added]], …)"
     verb: str = "needs"
     kind: str = "gpu"  # gpu, arch or driver
+    what: str = ""  # "the GB10": what needs it, without the image's name
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def variable(img: Image, root: Path, config_name: str) -> CudaVariable:
     for name in img.gpus:
         r = cudarange.for_gpu(name)
         if r:
-            needs.append(Need(r.specifier, f"{config_name}, image {img.name}: gpus {name}", f"{r.text} ({r.source})", kind="gpu"))
+            needs.append(Need(r.specifier, f"{config_name}, image {img.name}: gpus {name}", f"{r.text} ({r.source})", kind="gpu",
+                              what=f"the {name}"))
     seen = set()
     for df in img.files:
         for var in df.variables:

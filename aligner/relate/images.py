@@ -106,6 +106,35 @@ def of(config: ImageConfig, files: List[Dockerfile], root: Path) -> Image:
     return img
 
 
+def _os_python(img: Image, root: Path) -> None:
+    """With no Python written, the distribution's python3 an image installs from its OS's packages (and no
+    Python of another kind): `apt-get install python3-pip` on Ubuntu 22.04 is Python 3.10."""
+    if img.pythons or any(df.other_python for df in img.files):
+        return
+    for n, df in enumerate(img.files):
+        for line, label in df.os_python:
+            base = _root_image(img.files, n, label)
+            found = facts.os_python(base) if base else None
+            if found:
+                version, os_name, _ = found
+                src = where(df.path, line, root)
+                img.pythons.append(Value(version, df.path, line, 1, f"{src}, python3 of {os_name} (rules/os.toml)"))
+                return
+
+
+def _root_image(files: List[Dockerfile], n: int, label: Optional[str]) -> Optional[str]:
+    """The image a stage is built on at the bottom of its chain of stages (and of the image's earlier files)."""
+    df = files[n]
+    stage = next((s for s in df.stages if s.label == label), None)
+    while stage is not None and stage.parent is not None:
+        stage = df.stages[stage.parent]
+    if stage is None:
+        return None
+    if facts.os_of(stage.image) is None and n > 0 and files[n - 1].stages:  # FROM the image an earlier file built
+        return _root_image(files, n - 1, files[n - 1].stages[-1].label)
+    return stage.image
+
+
 def _base_values(img: Image, root: Path) -> None:
     for pin in img.pins():
         if pin.version is None or pin.form != "version":
@@ -122,3 +151,4 @@ def _base_values(img: Image, root: Path) -> None:
                 img.pythons.append(Value(row["python"], pin.path, pin.line, pin.column, label, None, pin))
             if row and row.get("cuda"):
                 img.cudas.append(Value(row["cuda"], pin.path, pin.line, pin.column, label, None, pin))
+    _os_python(img, root)

@@ -89,6 +89,8 @@ def _current(value, root: Path) -> Optional[Current]:
         return None
     if value.pin is not None:
         return Current(value.version, where(value.pin, root))
+    if value.container is None:  # the distribution's python3 (aligner.relate.images)
+        return Current(value.version, value.origin)
     c = value.container
     return Current(value.version, f"{where(c, root)}, {c.component} {c.version} in rules/ngc.toml")
 

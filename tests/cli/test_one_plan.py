@@ -49,6 +49,13 @@ ARG PYTHON_VERSION=3.12
 RUN uv pip install --system {pins}
 """
 
+# a community image on NVIDIA's CUDA devel base: the distribution's python3-pip, an arch list, one pip line
+CUDA_MOVES = """FROM nvidia/cuda:12.4.1-devel-ubuntu22.04
+RUN apt-get update && apt-get install -y --no-install-recommends python3-pip
+ENV TORCH_CUDA_ARCH_LIST="8.0 9.0 10.0"
+RUN pip install torch==2.7.1 vllm==0.10.2
+"""
+
 # Dynamo's container/Dockerfile.vllm: the engine and flashinfer as quoted ARGs; vLLM built from its ref
 REFS = """ARG BASE_IMAGE="nvidia/cuda"
 ARG BASE_IMAGE_TAG="12.8.1-devel-ubuntu24.04"
@@ -114,8 +121,7 @@ def scenario(name: str, d: Path, run_aligner) -> Path:
                '[images.b]\ndockerfile = "Dockerfile.b"\n')
         return write(d, {"aligner.toml": cfg, "Dockerfile.a": text, "Dockerfile.b": text})
     if name == "cuda moves with torch":  # a B200 target and a torch older than its vllm wants: CUDA moves too
-        text = ('FROM nvidia/cuda:12.4.1-devel-ubuntu22.04\nENV TORCH_CUDA_ARCH_LIST="8.0 9.0 10.0"\n'
-                "RUN pip install torch==2.7.1 vllm==0.10.2\n")
+        text = CUDA_MOVES
         cfg = 'platforms = ["linux/amd64"]\n[images.serve]\ndockerfile = "Dockerfile"\ngpus = ["H100", "B200"]\n'
         return write(d, {"aligner.toml": cfg, "Dockerfile": text})
     raise AssertionError(name)
@@ -285,11 +291,11 @@ def test_one_story_in_each_scenario(tmp_path, run_aligner, name):
         torch = [r for r in release("vllm", "0.10.2")["requires-dist"] if r.startswith("torch==")]
         (want_torch,) = [Requirement(r).specifier for r in torch]
         cuda = smallest_move_at_least(added(gpu_compute("B200")), "devel", "ubuntu22.04")
-        lines = (d / "Dockerfile").read_text().splitlines()
+        lines, was = (d / "Dockerfile").read_text().splitlines(), CUDA_MOVES.splitlines()
         assert lines[0] == f"FROM nvidia/cuda:{cuda}-devel-ubuntu22.04", lines
-        assert lines[1] == 'ENV TORCH_CUDA_ARCH_LIST="8.0 9.0 10.0"'
-        assert re.fullmatch(r"RUN pip install torch==(\S+) vllm==0\.10\.2", lines[2])
-        assert want_torch.contains(lines[2].split("torch==")[1].split()[0])
+        assert lines[1:3] == was[1:3]
+        assert re.fullmatch(r"RUN pip install torch==(\S+) vllm==0\.10\.2", lines[3])
+        assert want_torch.contains(lines[3].split("torch==")[1].split()[0])
         assert {e["component"] for e in done["edits"]} == {"cuda", "torch"}
         assert findings(run_aligner, d) == []
     if name == "lock upgraded":  # fix brings the Dockerfile to the upgraded lock, never back to 0.10.2

@@ -104,3 +104,23 @@ def test_a_lock_that_cannot_resolve_fails_with_uvs_explanation(tmp_path):
     assert f"vllm=={vllm}" in out.stderr and f"torch=={other}" in out.stderr  # ... about the two pins
     md = report.read_text()
     assert "| dynamo-vllm | linux/amd64 | 3.12 | NO |" in md and "No solution found" in md
+
+
+def test_a_lock_that_moved_cuda_and_torch_installs(tmp_path):
+    """A CUDA 12.4.1 devel base, an arch list and target GPUs that need CUDA 12.8, a torch older than its
+    vLLM wants: after `fix --apply` the lock's Python pins install together on Ubuntu 22.04's Python."""
+    from tests.cli.test_one_plan import CUDA_MOVES
+
+    d = tmp_path / "repo"
+    d.mkdir()
+    (d / "Dockerfile").write_text(CUDA_MOVES)
+    (d / "aligner.toml").write_text('[images.serve]\ndockerfile = "Dockerfile"\ngpus = ["H100", "B200"]\n')
+    assert aligner("fix", "--apply", cwd=d).returncode == 0
+    out = aligner("verify", "--resolve", cwd=d)
+    assert out.returncode == 0, out.stderr
+    import tomllib
+
+    jammy = next(r for r in tomllib.loads((ROOT / "rules" / "os.toml").read_text())["python"]
+                 if (r["os"], r["version"]) == ("ubuntu", "22.04"))
+    assert out.stderr.count(f"Python {jammy['python']}, glibc") == 2  # amd64 and arm64
+

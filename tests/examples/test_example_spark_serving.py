@@ -12,6 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
+from tests.support.cuda_facts import added, smallest_move_at_least
 from tests.support.example_docs import blocks, run_all
 from tests.support.example_facts import (
     EXAMPLES, arch_row, arg, by_place, check, copy_example, gpu_compute, line_of, release, releases, rules,
@@ -43,6 +44,18 @@ def pinned(req: Requirement) -> str:
 def torch_runtime_cuda(torch: str) -> str:
     """major.minor of the CUDA runtime a torch release's wheels require (nvidia-cuda-runtime-cu12==X.Y.Z)."""
     return ".".join(pinned(requirement("torch", torch, "nvidia-cuda-runtime-cu12")).split(".")[:2])
+
+
+def spark_minimum() -> str:
+    (row,) = [r for r in rules("gpus")["min-cuda"] if r["gpu"] == "GB10"]
+    return row["cuda"]
+
+
+def locked_cuda() -> str:
+    """The CUDA the lock takes: at least the Spark's minimum and the first release that compiles `12.0f`
+    (rules/cuda.toml [[arch-added]]), the lowest such minor, its newest patch of this base's tag."""
+    floor = max(spark_minimum(), added(arg(EXAMPLE / BASE, "CUDA_ARCH")), key=Version)
+    return smallest_move_at_least(floor, "devel", "ubuntu24.04")
 
 
 def newest_with_wheel(project: str, platform: str) -> str:
@@ -128,6 +141,7 @@ def test_check_finds_every_misalignment_and_nothing_else(repo, run_aligner):
     assert rc == 1
     found = by_place(findings)
     places = {
+        "cuda": ("AL005", BASE, line_of(base, "ARG CUDA_VERSION=")),
         "torch": ("AL003", BASE, line_of(base, "ARG TORCH_VERSION=")),
         "vllm-commit": ("AL001", BASE, line_of(base, "ARG VLLM_COMMIT=")),
         "arch-arg": ("AL006", BASE, line_of(base, "ARG CUDA_ARCH=")),
@@ -140,12 +154,16 @@ def test_check_finds_every_misalignment_and_nothing_else(repo, run_aligner):
     # `ENV TORCH_CUDA_ARCH_LIST=${CUDA_ARCH}` (the list of the ARG, reported once at its root)
     assert set(found) == set(places.values())  # every finding, and no other
     f = {k: found[p] for k, p in places.items()}
-    assert {k: x["severity"] for k, x in f.items()} == {k: ("warning" if k == "tag" else "error") for k in places}
+    assert {k: x["severity"] for k, x in f.items()} == {k: ("warning" if k in ("tag", "cuda") else "error")
+                                                        for k in places}
     msg = {k: x["message"] for k, x in f.items()}
 
     assert f"torch {torch} does not satisfy vllm {vllm}" in msg["torch"]
     assert f"requires torch=={vllm_torch}" in msg["torch"]
-    assert f["torch"]["fix"]["safe"] and f["torch"]["fix"]["replacement"] == vllm_torch  # an upgrade
+    # an upgrade, held back with the base image's move to another CUDA major
+    assert not f["torch"]["fix"]["safe"] and f["torch"]["fix"]["replacement"] == vllm_torch
+    assert f"CUDA {cuda} is older than the GB10 needs: CUDA >= {spark_minimum()}" in msg["cuda"]
+    assert f["cuda"]["fix"]["replacement"] == locked_cuda() and not f["cuda"]["fix"]["safe"]
     assert "VLLM_COMMIT is 'main'" in msg["vllm-commit"] and msg["vllm-commit"].startswith("vllm ")
     assert "LMCACHE_COMMIT is 'main'" in msg["lmcache-commit"] and msg["lmcache-commit"].startswith("lmcache ")
     assert f"CUDA {cuda} cannot compile for {base_arch}" in msg["arch-arg"]
@@ -156,12 +174,22 @@ def test_check_finds_every_misalignment_and_nothing_else(repo, run_aligner):
     assert "missing" in msg["lock"]
 
 
-def test_after_fix_only_the_architecture_lists_are_left(repo, run_aligner):
+def test_fix_holds_the_cuda_major_move_back_with_the_base_images_changes(repo, run_aligner):
+    base, lmc, eagle = repo / BASE, repo / LMCACHE, repo / EAGLE3
+    before = base.read_text()
+    result = run_aligner("fix", "--apply", cwd=repo)
+    assert result.returncode == 1, result.stderr  # 1: the unsafe changes are left
+    assert base.read_text() == before
+    lmcache = value(lmc, "ARG LMCACHE_VERSION=")
+    assert arg(lmc, "LMCACHE_COMMIT").lstrip("v") == lmcache  # safe, and of other images' files
+    assert tag_versions(arg(eagle, "IMAGE_TAG")) == {"vllm": arg(base, "VLLM_VERSION")}
+
+
+def test_after_fix_with_unsafe_fixes_only_the_lmcache_architecture_list_is_left(repo, run_aligner):
     base, lmc, eagle = repo / BASE, repo / LMCACHE, repo / EAGLE3
     vllm, lmc_tag_before = arg(base, "VLLM_VERSION"), arg(lmc, "IMAGE_TAG")
-    kept = {"CUDA_ARCH": arg(base, "CUDA_ARCH"), "lmcache-arch": value(lmc, "ENV TORCH_CUDA_ARCH_LIST="),
-            "CUDA_VERSION": arg(base, "CUDA_VERSION")}
-    result = run_aligner("fix", "--apply", "--report", "fix-report.md", cwd=repo)
+    kept = {"CUDA_ARCH": arg(base, "CUDA_ARCH"), "lmcache-arch": value(lmc, "ENV TORCH_CUDA_ARCH_LIST=")}
+    result = run_aligner("fix", "--apply", "--unsafe-fixes", "--report", "fix-report.md", cwd=repo)
     assert result.returncode == 0, result.stderr  # everything fix found was written; the arch lists are not its
     # 0.3.9 has no arm64 wheel, but Dockerfile.lmcache builds it from source (`pip wheel .`): no wheel is
     # needed, so nothing moves it
@@ -174,15 +202,14 @@ def test_after_fix_only_the_architecture_lists_are_left(repo, run_aligner):
     assert tag_versions(arg(eagle, "IMAGE_TAG")) == {"vllm": vllm}
     assert tag_versions(arg(lmc, "IMAGE_TAG")) == {"vllm": vllm, "lmcache": lmcache}
     assert arg(lmc, "IMAGE_TAG").split("-")[4:] == lmc_tag_before.split("-")[4:]  # the words after the versions kept
-    assert {"CUDA_ARCH": arg(base, "CUDA_ARCH"), "lmcache-arch": value(lmc, "ENV TORCH_CUDA_ARCH_LIST="),
-            "CUDA_VERSION": arg(base, "CUDA_VERSION")} == kept  # fix leaves GPUs and CUDA alone
+    assert {"CUDA_ARCH": arg(base, "CUDA_ARCH"), "lmcache-arch": value(lmc, "ENV TORCH_CUDA_ARCH_LIST=")} == kept
+    assert arg(base, "CUDA_VERSION") == locked_cuda()  # the lock's CUDA: the Spark's minimum, and 12.0f compiles
     assert (repo / "lock" / "aligner.lock").is_file()
 
     rc, findings = check(run_aligner, repo)
     assert rc == 1
     left = {(f["code"], f["path"], f["line"]) for f in findings}
-    assert left == {("AL006", BASE, line_of(base, "ARG CUDA_ARCH=")),
-                    ("AL006", LMCACHE, line_of(lmc, "ENV TORCH_CUDA_ARCH_LIST="))}
+    assert left == {("AL006", LMCACHE, line_of(lmc, "ENV TORCH_CUDA_ARCH_LIST="))}
     assert all(f["fix"] is None for f in findings)
     report = (repo / "fix-report.md").read_text()
     left_part = report.split("### Findings left", 1)[1]
@@ -197,7 +224,7 @@ def test_readme_shows_what_the_commands_print():
                                          "aligner check"]
     replayed = run_all(EXAMPLE, [cmd for cmd, _ in shown])
     assert [out for out, _ in replayed] == [out for _, out in shown]
-    assert [rc for _, rc in replayed] == [1, 1, 0, 0, 0, 1]
+    assert [rc for _, rc in replayed] == [1, 1, 0, 1, 0, 1]
     explained = shown[2][1]
     assert "lmcache 0.3.9" in explained.splitlines()[0] and "kept the pin of Dockerfile.lmcache" in explained
     assert "wheel" not in explained  # built from source: no wheel constrains it
@@ -211,7 +238,7 @@ def test_fix_of_a_branch_ref_writes_the_tag_of_a_published_release(repo, run_ali
     unyanked vllm release of rules/snapshot/vllm.json, the form in which vLLM tags its releases."""
     stamped = arg(EXAMPLE / BASE, "VLLM_VERSION")
     assert arg(EXAMPLE / BASE, "VLLM_COMMIT") == "main"
-    result = run_aligner("fix", "--apply", cwd=repo)
+    result = run_aligner("fix", "--apply", "--unsafe-fixes", cwd=repo)  # with the CUDA major move
     assert result.returncode == 0, result.stderr  # 0: everything it found was written
     assert arg(repo / BASE, "VLLM_COMMIT") == f"v{stamped}" and arg(repo / BASE, "VLLM_VERSION") == stamped
     rel = release("vllm", stamped)  # exactly one such release in the snapshot

@@ -308,3 +308,30 @@ def image_finds(cat: Catalog, word: Traced) -> Iterator[Found]:
     for group, component in enumerate(image.components, 1):
         if m.group(group) is not None:
             yield Found(component, "from", path, word, tag_at + m.start(group), tag_at + m.end(group))
+
+
+_OS_INSTALLERS = frozenset({"apt-get", "apt", "dnf", "yum", "microdnf", "apk"})
+_OS_PYTHON = re.compile(r"python3(?:-(?:pip|dev|venv|full|setuptools|devel))?|python-is-python3")
+# another way to have a Python: the image's Python is then not the distribution's own
+_OTHER_PYTHON = re.compile(r"deadsnakes|conda|mamba|pyenv|uv python|uv venv --python|--python[= ]\d|get-pip.py"
+                           r"|python3\.\d+")
+
+
+def os_python(words: List[Traced]) -> Optional[bool]:
+    """True for a command that installs the distribution's own python3 (`apt-get install -y python3-pip`),
+    False for one that brings a Python of its own (deadsnakes, conda, `uv python install`, `python3.12`),
+    None for any other."""
+    texts = [w.text for w in words]
+    k = 0
+    while k < len(texts) and (_ASSIGN.match(texts[k]) or texts[k] in WRAPPERS):
+        k += 1
+    line = " ".join(texts[k:])
+    if _OTHER_PYTHON.search(line):
+        return False
+    if k < len(texts) and posixpath.basename(texts[k]) in _OS_INSTALLERS and "install" in texts[k + 1:] \
+            or (texts[k:k + 1] == ["apk"] and "add" in texts[k + 1:]):
+        names = [t.split("=")[0].split(":")[0] for t in texts[k + 1:] if not t.startswith("-")]
+        if any(_OS_PYTHON.fullmatch(n) for n in names):
+            return True
+    return None
+

@@ -98,4 +98,8 @@ class Dockerfile:
     hidden_uses: List[HiddenUse] = field(default_factory=list)
     platforms: Set[str] = field(default_factory=set)  # platforms the file's branches or FROM --platform name
     existing_torch: bool = False  # runs vLLM's use_existing_torch.py: a source build drops its torch pins
+    # (line, stage) of each command that installs the distribution's python3; `other_python` where a command
+    # brings a Python of its own (deadsnakes, conda, `uv python install`)
+    os_python: List[Tuple[int, Optional[str]]] = field(default_factory=list)
+    other_python: bool = False
     unread: List[Tuple[int, str]] = field(default_factory=list)  # (line, why) of RUN scripts left unread

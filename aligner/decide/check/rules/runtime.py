@@ -90,8 +90,8 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
             if need.kind == "gpu" and not need.specifier.contains(base.version, prereleases=True):
                 # built for an older CUDA, the image's code can still reach the GPU as PTX the driver compiles
                 yield ctx.find("AL005", base.path, base.line, base.column,
-                               f"the base image's CUDA {base.version} is older than the target GPU needs: "
-                               f"{need.source} needs {need.text}", severity="warning")
+                               f"the base image's CUDA {base.version} is older than {need.what} needs: "
+                               f"{need.text}", severity="warning")
         found = _torch_cuda(ctx, img)
         if found:
             wheel, pin, how = found
