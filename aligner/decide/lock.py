@@ -21,7 +21,8 @@ from aligner.read.config import Config
 from aligner.relate import problem
 from aligner.base.errors import InputError
 from aligner.relate.problem import ImageInput, where
-from aligner.decide.resolve import Choice, Conflict, Result, resolve
+from aligner.decide import pythons
+from aligner.decide.resolve import Choice, Conflict, Result
 from aligner.know.snapshot import Snapshot, rules_digest
 
 FORMAT = 1
@@ -55,9 +56,9 @@ def explain(choice: Choice, image: ImageInput) -> Reason:
     if choice.component in ("python", "cuda"):
         cur = _own(image, choice.component)
         if cur.version != choice.version:
-            broken = _broken(choice, cur.version)
+            broken = "; ".join(_said(c, p) for c, p in _broken(choice, cur.version)) or choice.moved_why
             return Reason("moved", f"the smallest move from the image's {cur.version} ({cur.source}) that meets: "
-                                   + "; ".join(_said(c, p) for c, p in broken))
+                                   + (broken or "every constraint"))
         n = sum(1 for c, _ in choice.constraints if str(c.specifier))
         within = f", within {n} constraint{'s' if n != 1 else ''}" if n else ""
         return Reason("image", f"the image's {choice.component} ({cur.source}){within}")
@@ -348,7 +349,7 @@ def _target(ws, cat: Catalog, snap: Snapshot, upgrade):
 
 def _resolved(inp: ImageInput, snap: Snapshot, cat: Catalog):
     try:
-        return resolve(inp.problem, snap, cat)
+        return pythons.resolve_image(inp.problem, snap, cat)
     except Conflict as exc:
         return exc
 

@@ -51,6 +51,7 @@ class Choice:
     # of that release the other choices break), or None when the choice is the newest that passed
     passed_over: Optional[str] = None
     passed_over_why: Optional[str] = None
+    moved_why: Optional[str] = None  # Python: why the image's own could not stay (aligner.decide.pythons)
 
 
 @dataclass
@@ -212,6 +213,9 @@ class Provider:
             missing = [p for p in needed if p not in rel.platforms]
             if missing:
                 return f"{rel.project} {rel.version} has no {', '.join(missing)} wheel"
+        if self.p.python and not rel.installs_on(self.p.python.version):
+            return (f"{rel.project} {rel.version} has no wheel for Python {self.p.python.version} (its wheels: "
+                    f"{', '.join(rel.pythons)}) and no sdist")
         if self.p.python and rel.requires_python:
             if not SpecifierSet(rel.requires_python).contains(self.p.python.version, prereleases=True):
                 return (f"{rel.project} {rel.version} requires Python {rel.requires_python}, "

@@ -43,6 +43,7 @@ class DistFile:
     yanked: bool
     wheel_platforms: Tuple[str, ...]  # linux/amd64, linux/arm64 this wheel installs on; () for sdists
     is_wheel: bool
+    wheel_pythons: Tuple[str, ...] = ()  # cp312, cp39-abi3, py3: the Pythons this wheel installs on
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Release:
     requires_dist: Optional[List[str]]  # None when no metadata file could be read
     platforms: List[str]
     yanked: bool
+    pythons: List[str] = field(default_factory=list)  # of its Linux wheels (aligner.know.tags.wheel_pythons)
 
 
 @dataclass
@@ -80,17 +82,42 @@ def wheel_platforms(filename: str) -> Tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def wheel_pythons(filename: str) -> Tuple[str, ...]:
+    """The Pythons a wheel installs on, by its tags: `cp312` (that CPython only), `cp39-abi3` (the stable
+    ABI: CPython 3.9 and newer), `py3` (any Python 3)."""
+    _, _, _, tags = parse_wheel_filename(filename)
+    found = set()
+    for tag in tags:
+        if tag.abi == "abi3":
+            found.add(f"{tag.interpreter}-abi3")
+        elif tag.interpreter.startswith("cp") and tag.abi.endswith("t"):
+            found.add(f"{tag.interpreter}t")  # free-threaded: not for the Python most images have
+        else:
+            found.add(tag.interpreter)
+    return tuple(sorted(found, key=python_tag_order))
+
+
+def python_tag_order(tag: str):
+    """cp39 before cp310: tags in the order of their Pythons."""
+    import re
+
+    m = re.match(r"([a-z]+)(\d)(\d*)(.*)", tag)
+    return (m.group(1), int(m.group(2)), int(m.group(3) or 0), m.group(4)) if m else (tag, 0, 0, "")
+
+
 def _dist_file(project: str, filename: str, url: str, requires_python, yanked) -> Optional[DistFile]:
+    pythons: Tuple[str, ...] = ()
     try:
         if filename.endswith(".whl"):
             name, version, _, _ = parse_wheel_filename(filename)
             plats, is_wheel = wheel_platforms(filename), True
+            pythons = wheel_pythons(filename)
         else:
             name, version = parse_sdist_filename(filename)
             plats, is_wheel = (), False
     except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
         return None
-    return DistFile(filename, url, version, requires_python or None, bool(yanked), plats, is_wheel)
+    return DistFile(filename, url, version, requires_python or None, bool(yanked), plats, is_wheel, pythons)
 
 
 def parse_project_page(project: str, url: str, body: str, content_type: str) -> Project:
@@ -292,7 +319,8 @@ class IndexClient:
             if meta:
                 requires_python = meta[0] or requires_python
                 requires_dist = sorted(set(requires_dist or []) | set(meta[1]))
-        return Release(str(version), requires_python, requires_dist, platforms, all(f.yanked for f in files))
+        pythons = sorted({p for f in wheels if f.wheel_platforms for p in f.wheel_pythons}, key=python_tag_order)
+        return Release(str(version), requires_python, requires_dist, platforms, all(f.yanked for f in files), pythons)
 
     def releases(self, project: Project, versions: Iterable[Version],
                  progress: Optional[Callable[[], None]] = None) -> Dict[str, Release]:

@@ -40,6 +40,23 @@ class SnapRelease:
     platforms: Tuple[str, ...]  # platforms with a wheel
     sdist: bool
     yanked: bool
+    pythons: Tuple[str, ...] = ()  # the Pythons its Linux wheels install on (cp312, cp39-abi3, py3); () unknown
+
+    def installs_on(self, python: str) -> bool:
+        """Whether pip can install it on this Python by its wheel tags; True when it has an sdist pip could
+        build, or when its wheels are unknown (an older snapshot), since nothing then says it cannot."""
+        if self.sdist or not self.pythons:
+            return True
+        major, minor = (int(x) for x in python.split(".")[:2])
+        for tag in self.pythons:
+            name, _, abi = tag.partition("-")
+            digits = name[2:]
+            if name in (f"py{major}", f"py{major}{minor}", f"cp{major}{minor}"):
+                return True
+            if abi == "abi3" and name.startswith("cp") and digits[:1] == str(major) \
+                    and int(digits[1:] or 0) <= minor:
+                return True
+        return False
 
     def requirements(self, name: Optional[str] = None) -> List[Requirement]:
         from packaging.utils import canonicalize_name
@@ -93,6 +110,7 @@ def build_project(client, name: str, since: Optional[str], cat: Optional[Catalog
             "requires-python": r.requires_python,
             "requires-dist": keep_requirements(r.requires_dist, cat),
             "platforms": r.platforms,
+            "pythons": r.pythons,
             "sdist": any(not f.is_wheel for f in project.files_of(v)),
             "yanked": r.yanked,
         })
@@ -160,7 +178,8 @@ def _release(project: str, r: dict) -> SnapRelease:
     Version(r["version"])
     dist = r.get("requires-dist")
     return SnapRelease(project, r["version"], r.get("requires-python"), tuple(dist) if dist is not None else None,
-                       tuple(r.get("platforms", ())), bool(r.get("sdist")), bool(r.get("yanked")))
+                       tuple(r.get("platforms", ())), bool(r.get("sdist")), bool(r.get("yanked")),
+                       tuple(r.get("pythons", ())))
 
 
 def rules_digest(leave_out=()) -> bytes:

@@ -139,9 +139,9 @@ def unsafe_move(component: str, before: Optional[str], after: str) -> Optional[s
         try:
             if cuda_tuple(before)[0] != cuda_tuple(after)[0]:
                 return f"a {component} major change ({before} -> {after})"
-            if component == "cuda":
-                # within a major the lock moved CUDA to meet every constraint on it (a GPU, an arch list, the
-                # hosts' driver, torch's build), down as much as up: the same drivers and wheels still fit
+            if component in ("cuda", "python"):
+                # within a major the lock moved CUDA or Python to meet every constraint on it (a GPU, an arch
+                # list, the hosts' driver, torch's build, Requires-Python), down as much as up
                 return None
         except ValueError:
             pass

@@ -9,7 +9,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from aligner.know import facts
-from aligner.relate import cudavar, images
+from aligner.relate import cudavar, images, pythonvar
 from aligner.know.components import Catalog
 from aligner.read.config import ImageConfig
 from aligner.read.dockerfile import Pin
@@ -56,6 +56,8 @@ class Problem:
     # where the image compiles CUDA code with its base's nvcc ("Dockerfile:2 TORCH_CUDA_ARCH_LIST"): then
     # the toolkit may not be older than the CUDA of the torch it builds against
     cuda_compiles: Optional[str] = None
+    # CPython minors the image's Python can move to besides its own (aligner.relate.pythonvar)
+    python_releases: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -159,4 +161,5 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
                       wheels=wheel_platforms(pins, image.platforms))
     if cuda_var is not None:
         problem.cuda_releases, problem.cuda_compiles = cuda_var.releases, cuda_var.compiles
+    problem.python_releases = pythonvar.releases(img)
     return ImageInput(image, root, pins, problem)

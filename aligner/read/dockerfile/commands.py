@@ -312,9 +312,16 @@ def image_finds(cat: Catalog, word: Traced) -> Iterator[Found]:
 
 _OS_INSTALLERS = frozenset({"apt-get", "apt", "dnf", "yum", "microdnf", "apk"})
 _OS_PYTHON = re.compile(r"python3(?:-(?:pip|dev|venv|full|setuptools|devel))?|python-is-python3")
+# an installer that has every CPython minor: the image's Python can move to any of them
+_ANY_PYTHON = re.compile(r"deadsnakes|conda|mamba|pyenv|uv python install|uv venv")
 # another way to have a Python: the image's Python is then not the distribution's own
-_OTHER_PYTHON = re.compile(r"deadsnakes|conda|mamba|pyenv|uv python|uv venv --python|--python[= ]\d|get-pip.py"
-                           r"|python3\.\d+")
+_OTHER_PYTHON = re.compile(_ANY_PYTHON.pattern + r"|uv python|--python[= ]\d|get-pip.py|python3\.\d+")
+
+
+def any_python(words: List[Traced]) -> bool:
+    """Whether a command installs Python by a route that has every CPython minor (the deadsnakes PPA, uv,
+    conda, pyenv), so that a Python version an ARG names can be another one."""
+    return bool(_ANY_PYTHON.search(" ".join(w.text for w in words)))
 
 
 def os_python(words: List[Traced]) -> Optional[bool]:

@@ -102,4 +102,5 @@ class Dockerfile:
     # brings a Python of its own (deadsnakes, conda, `uv python install`)
     os_python: List[Tuple[int, Optional[str]]] = field(default_factory=list)
     other_python: bool = False
+    any_python: bool = False  # a command installs Python by a route with every minor (deadsnakes, uv, conda)
     unread: List[Tuple[int, str]] = field(default_factory=list)  # (line, why) of RUN scripts left unread

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from aligner.know import facts
 from aligner.know.components import Catalog, catalog
 from aligner.read.dockerfile.branches import platform_of
-from aligner.read.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds, os_python,
+from aligner.read.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds, any_python, os_python,
                                          image_path, index_values, requirement_finds)
 from aligner.read.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
 from aligner.read.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
@@ -325,6 +325,7 @@ class _Reader:
                 self.out.os_python.append((inst.line, self.stage.label if self.stage else None))
             elif system is False:
                 self.out.other_python = True
+                self.out.any_python = self.out.any_python or any_python(words)
             self.only, self.cuda = only, self._index_cuda(words)
             self.constrained = self._constrained(words)
             for found in command_finds(self.cat, words, clone):

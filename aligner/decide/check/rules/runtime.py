@@ -37,6 +37,10 @@ def python_mismatch(ctx: Context) -> Iterator[Finding]:
                     yield ctx.find("AL004", pin.path, pin.line, pin.column,
                                    f"{comp} {pin.version} requires Python {rel.requires_python}; "
                                    f"the image has {py.version} ({py.origin})")
+                elif rel and pin.kind == "pip" and not rel.installs_on(py.version):
+                    yield ctx.find("AL004", pin.path, pin.line, pin.column,
+                                   f"{comp} {pin.version} has wheels only for {', '.join(rel.pythons)} and no sdist; "
+                                   f"the image has Python {py.version} ({py.origin})")
 
 
 def _torch_cuda(ctx: Context, img: Image):
