@@ -40,7 +40,7 @@ def _said(c, parent) -> str:
     """One constraint as a sentence, with where it comes from."""
     if parent is None:
         return f"{c.source} {c.verb} {c.text}"
-    return f"{c.source} requires {c.text} (index metadata)"
+    return f"{c.source} requires {c.text}" + ("" if "rules/" in c.source else " (index metadata)")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Reason:
 
 def explain(choice: Choice, image: ImageInput) -> Reason:
     """The constraint that decided the chosen version, or the preference that did."""
-    if choice.component in ("python", "cuda"):
+    if choice.component in ("python", "cuda") or choice.component.startswith("ngc-"):
         cur = _own(image, choice.component)
         if cur.version != choice.version:
             broken = "; ".join(_said(c, p) for c, p in _broken(choice, cur.version)) or choice.moved_why
@@ -61,6 +61,8 @@ def explain(choice: Choice, image: ImageInput) -> Reason:
                                    + (broken or "every constraint"))
         n = sum(1 for c, _ in choice.constraints if str(c.specifier))
         within = f", within {n} constraint{'s' if n != 1 else ''}" if n else ""
+        if choice.component.startswith("ngc-"):
+            return Reason("kept", f"kept the pin of {cur.source}{within}")
         return Reason("image", f"the image's {choice.component} ({cur.source}){within}")
     exact = [(c, p) for c, p in choice.constraints if str(c.specifier).startswith("==")]
     if exact:
@@ -118,6 +120,11 @@ def lock_image(image: ImageInput, result: Result) -> LockedImage:
     why, changes = {}, {}
     for comp, choice in result.choices.items():
         why[comp] = reason(choice, image)
+        cuda, own = result.choices.get("cuda"), image.problem.cuda
+        if comp.startswith("ngc-") and why[comp].endswith("meets: every constraint") and cuda and own:
+            # it moved for the CUDA it brings: say what the image's CUDA did not meet
+            broken = "; ".join(_said(c, p) for c, p in _broken(cuda, own.version) if not c.source.startswith(comp))
+            why[comp] = why[comp].replace("that meets: every constraint", f"whose CUDA {cuda.version} meets: {broken}")
         cur = _own(image, comp)
         if cur and cur.version != choice.version:
             changes[comp] = change(choice, image, why[comp])

@@ -19,6 +19,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from aligner.know import ngc
 from aligner.know.components import Catalog
 from aligner.know.markers import applies, environments
 from aligner.know.snapshot import SnapRelease, Snapshot
@@ -106,7 +107,21 @@ class Provider:
     def is_satisfied_by(self, requirement, candidate) -> bool:
         return requirement.specifier.contains(candidate.version, prereleases=True)
 
+    def _ngc_requires(self, candidate: Candidate) -> List[Constraint]:
+        """An NGC release brings its CUDA and its Python. Its torch is only preferred (Problem.current): an
+        engine that requires another torch gets it from pip, over the container's."""
+        row = ngc.row(candidate.component, _calver(candidate.version)) or {}
+        who, out = f"{candidate.component} {_calver(candidate.version)} (rules/ngc.toml)", []
+        if row.get("cuda") and self.p.cuda:
+            out.append(Constraint("cuda", SpecifierSet(f"=={row['cuda']}"), frozenset(), who, f"CUDA {row['cuda']}"))
+        if row.get("python") and self.p.python:
+            out.append(Constraint("python", SpecifierSet(f"=={row['python']}"), frozenset(), who,
+                                  f"Python {row['python']}"))
+        return out
+
     def get_dependencies(self, candidate: Candidate) -> List[Constraint]:
+        if candidate.component.startswith("ngc-"):
+            return self._ngc_requires(candidate)
         if candidate.extras:  # `vllm[flashinfer] 0.10.2` is vllm 0.10.2 plus what the extras add
             base = Constraint(candidate.component, SpecifierSet(f"=={candidate.version}"), frozenset(),
                               f"{candidate}", f"{candidate.component}=={candidate.version}")
@@ -139,6 +154,8 @@ class Provider:
             return [Candidate(component, v)] if all(s.contains(v, prereleases=True) for s in specifiers) else []
         if component == "cuda":
             return self._cudas(specifiers)
+        if component.startswith("ngc-"):
+            return self._ngc(component, specifiers)
         current = self.p.current.get(component)
         allow_pre = any(s.prereleases for s in specifiers) or bool(current and Version(current.version).is_prerelease)
         exact = any(str(s).startswith("==") for s in specifiers)
@@ -183,6 +200,18 @@ class Provider:
             return (str(c.version) != wanted, abs(t[0] - own[0]), abs(t[1] - own[1]) if t[0] == own[0] else t[1],
                     t[:2] < own[:2], -(t[2] if len(t) > 2 else 0))
         return sorted(out, key=move)
+
+    def _ngc(self, component: str, specifiers: List[SpecifierSet]) -> List[Candidate]:
+        """NGC releases whose CUDA rules/ngc.toml knows: the image's own first, then the fewest months away,
+        up before down."""
+        own = self.p.current[component].version
+        wanted = self.p.prefer.get(component) or own
+        out = [Candidate(component, Version(r)) for r in dict.fromkeys([own, *ngc.releases(component)])
+               if all(s.contains(Version(r), prereleases=True) for s in specifiers)]
+        here = ngc.months(own)
+        return sorted(out, key=lambda c: (str(c.version) != wanted and c.version != Version(wanted),
+                                          abs(ngc.months(_calver(c.version)) - here),
+                                          ngc.months(_calver(c.version)) < here))
 
     def _disturbs(self, cand: Candidate) -> bool:
         """Whether a release requires another component at a version other than the one the image pins."""
@@ -258,6 +287,12 @@ class Provider:
         return out
 
 
+def _calver(version: Version) -> str:
+    """25.03 as rules/ngc.toml writes it (Version drops the zero: 25.3)."""
+    major, minor = version.release[:2]
+    return f"{major}.{minor:02d}"
+
+
 def _req_text(req: Requirement) -> str:
     extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
     return f"{req.name}{extras}{req.specifier}"
@@ -294,11 +329,12 @@ def resolve(problem: Problem, snap: Snapshot, cat: Catalog) -> Result:
         for other, crit in state.criteria.items():  # constraints on `vllm[flashinfer]` bind vllm too
             if other != ident and other.split("[")[0] == ident:
                 info += [(i.requirement, i.parent) for i in crit.information]
-        choices[ident] = Choice(ident, str(cand.version), info)
+        choices[ident] = Choice(ident, _calver(cand.version) if ident.startswith("ngc-") else str(cand.version), info)
     chosen = {c: Version(ch.version) for c, ch in choices.items()}
     extras = {ident.split("[")[0]: cand.extras for ident, cand in state.mapping.items() if cand.extras}
     for choice in choices.values():
-        if not provider.only_value(choice.component)[0] and choice.component not in SYNTHETIC:
+        if not provider.only_value(choice.component)[0] and choice.component not in SYNTHETIC \
+                and not choice.component.startswith("ngc-"):
             _newer(provider, choice, chosen, extras.get(choice.component, frozenset()))
     return Result(problem.image, dict(sorted(choices.items())))
 
@@ -330,7 +366,8 @@ def explain_conflict(provider: Provider, causes) -> List[str]:
     for cause in causes:
         req, parent = cause.requirement, cause.parent
         verb = "requires" if req.verb == "pins" else req.verb
-        line = f"{req.source} {verb} {req.text}" if parent is None else f"{req.source} requires {req.text} (index metadata)"
+        meta = "" if "rules/" in req.source else " (index metadata)"
+        line = f"{req.source} {verb} {req.text}" if parent is None else f"{req.source} requires {req.text}{meta}"
         if line not in seen:
             seen.add(line)
             lines.append(line)
@@ -365,6 +402,9 @@ def _why_none(provider: Provider, component: str, specs: List[SpecifierSet]) -> 
         return [f"the image's {component} is {cur.version} ({cur.source})"] if cur else []
     if fixed:
         return [f"{cur.source} pins {component} {cur.version}, the only version of a repo's own component"] if cur else []
+    if component.startswith("ngc-"):
+        return [f"of the {component} releases whose CUDA rules/ngc.toml knows ({', '.join(ngc.releases(component))}),"
+                " none meets them all"]
     if component == "cuda":
         tried = sorted((str(c.version) for c in provider._cudas([])), key=cuda_tuple)
         span = ", ".join(tried) if len(tried) <= 6 else f"{tried[0]} to {tried[-1]}, {len(tried)} releases"

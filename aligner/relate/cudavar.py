@@ -16,7 +16,7 @@ from typing import FrozenSet, List, Optional, Tuple
 from packaging.specifiers import SpecifierSet
 
 from aligner.base.paths import located
-from aligner.know import archs, cudaimages, cudarange
+from aligner.know import archs, cudaimages, cudarange, ngc
 from aligner.read.dockerfile.commands import image_path
 from aligner.relate.images import Image
 
@@ -72,6 +72,8 @@ def variable(img: Image, root: Path, config_name: str) -> CudaVariable:
     base = img.cuda()
     tags = shapes(img) if base is not None and base.pin is not None else None
     releases = tuple(cudaimages.common(tags)) if tags else ()
+    if base is not None and base.pin is None and base.container is not None:  # an NGC base: its releases' CUDAs
+        releases = tuple(ngc.cudas(base.container.component))
     compiles = None
     needs: List[Need] = []
     for name in img.gpus:

@@ -114,6 +114,9 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
                 bundled = Current(ngc["torch"], f"{src}, {pin.component} {pin.version} bundles it (rules/ngc.toml)")
                 current.setdefault("torch", bundled)
                 roots.append(Constraint("torch", SpecifierSet(), frozenset(), src, "torch"))
+            if ngc and pin.form == "version" and pin.kind == "from":  # a release the lock may move
+                current[pin.component] = Current(pin.version, src)
+                roots.append(Constraint(pin.component, SpecifierSet(), frozenset(), src, pin.component))
         comp = cat.components.get(pin.component)
         if comp is None or not (comp.index or comp.versions == "pinned"):
             continue

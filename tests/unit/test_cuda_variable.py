@@ -167,3 +167,43 @@ def test_newer_cuda_never_needs_an_older_driver():
     rows = sorted(tomllib.loads((RULES / "cuda.toml").read_text())["driver"], key=lambda r: Version(r["cuda"]))
     floors = [Version(r["linux"]) for r in rows]
     assert floors == sorted(floors)
+
+
+# ---- an NGC base moves by whole releases: its CUDA (and Python, torch) with it --------------------------
+
+def ngc_rows(table: str) -> list:
+    return tomllib.loads((RULES / "ngc.toml").read_text())[table]
+
+
+def test_an_ngc_base_moves_to_the_nearest_release_whose_cuda_the_gpu_needs(tmp_path):
+    rows = [r for r in ngc_rows("tritonserver") if r.get("cuda")]
+    start = next(r for r in rows if r["cuda"].startswith("12."))
+    floor = max([added(gpu_compute("GB10"))] + [r["cuda"] for r in tomllib.loads(
+        (RULES / "gpus.toml").read_text())["min-cuda"] if r["gpu"] == "GB10"], key=Version)
+    months = lambda r: int(r["release"][:2]) * 12 + int(r["release"][3:])
+    want = min((r for r in rows if Version(r["cuda"]) >= Version(floor)), key=lambda r: abs(months(r) - months(start)))
+    d = repo(tmp_path, f"FROM nvcr.io/nvidia/tritonserver:{start['release']}-py3\nRUN echo serve\n", 'gpus = ["GB10"]\n')
+    ws, cat, out = locked(d)
+    (li,) = out.locked
+    assert li.result.choices["ngc-tritonserver"].version == want["release"]
+    assert li.result.choices["cuda"].version == want["cuda"]
+    plan = fix.plan(ws, out, cat, unsafe=False, lock_note=None)
+    (edit,) = plan.held()  # 12.x to 13.x: a CUDA major change, unsafe
+    assert edit.after == want["release"] and "CUDA major" in edit.unsafe
+
+
+def test_an_ngc_base_moves_down_to_what_the_hosts_driver_runs(tmp_path):
+    rows = [r for r in ngc_rows("tritonserver") if r.get("cuda")]
+    drivers = {r["cuda"]: r["linux"] for r in tomllib.loads((RULES / "cuda.toml").read_text())["driver"]}
+    # a 13.x release whose CUDA needs a newer driver than an earlier 13.x release does
+    start = next(r for r in reversed(rows) if r["cuda"] in drivers and r["cuda"].startswith("13."))
+    driver = drivers["13.0.2"]
+    assert Version(drivers[start["cuda"]]) > Version(driver)
+    d = repo(tmp_path, f"FROM nvcr.io/nvidia/tritonserver:{start['release']}-py3\n", f'driver = "{driver}"\n')
+    ws, cat, out = locked(d)
+    months = lambda r: int(r["release"][:2]) * 12 + int(r["release"][3:])
+    runs = [r for r in rows if r["cuda"] in drivers and Version(drivers[r["cuda"]]) <= Version(driver)]
+    want = min(runs, key=lambda r: abs(months(r) - months(start)))
+    assert out.locked[0].result.choices["ngc-tritonserver"].version == want["release"]
+    plan = fix.plan(ws, out, cat, unsafe=False, lock_note=None)
+    assert not plan.held() or all("downgrade" in e.unsafe for e in plan.held())  # CUDA 13 stays CUDA 13
