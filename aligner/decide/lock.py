@@ -53,7 +53,7 @@ class Reason:
 
 def explain(choice: Choice, image: ImageInput) -> Reason:
     """The constraint that decided the chosen version, or the preference that did."""
-    if choice.component in ("python", "cuda") or choice.component.startswith("ngc-"):
+    if choice.component in ("python", "cuda", "ucx") or choice.component.startswith("ngc-"):
         cur = _own(image, choice.component)
         if cur.version != choice.version:
             broken = "; ".join(_said(c, p) for c, p in _broken(choice, cur.version)) or choice.moved_why
@@ -61,7 +61,7 @@ def explain(choice: Choice, image: ImageInput) -> Reason:
                                    + (broken or "every constraint"))
         n = sum(1 for c, _ in choice.constraints if str(c.specifier))
         within = f", within {n} constraint{'s' if n != 1 else ''}" if n else ""
-        if choice.component.startswith("ngc-"):
+        if choice.component.startswith("ngc-") or choice.component == "ucx":
             return Reason("kept", f"kept the pin of {cur.source}{within}")
         return Reason("image", f"the image's {choice.component} ({cur.source}){within}")
     exact = [(c, p) for c, p in choice.constraints if str(c.specifier).startswith("==")]

@@ -19,7 +19,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from aligner.know import ngc
+from aligner.know import ngc, ucx
 from aligner.know.components import Catalog
 from aligner.know.markers import applies, environments
 from aligner.know.snapshot import SnapRelease, Snapshot
@@ -156,6 +156,8 @@ class Provider:
             return self._cudas(specifiers)
         if component.startswith("ngc-"):
             return self._ngc(component, specifiers)
+        if component == ucx.COMPONENT:
+            return self._nearest(component, ucx.releases(), specifiers)
         current = self.p.current.get(component)
         allow_pre = any(s.prereleases for s in specifiers) or bool(current and Version(current.version).is_prerelease)
         exact = any(str(s).startswith("==") for s in specifiers)
@@ -185,20 +187,25 @@ class Provider:
         return out
 
     def _cudas(self, specifiers: List[SpecifierSet]) -> List[Candidate]:
-        """The image's CUDA, then the releases its base tags are published at: the smallest move first (fewest
-        minor releases away, up before down), and of one minor its newest patch, the one NVIDIA still updates."""
-        own = cuda_tuple(self.p.cuda.version)
-        wanted = self.p.prefer.get("cuda") or self.p.cuda.version
+        """The image's CUDA, then the releases its base tags are published at."""
+        return self._nearest("cuda", self.p.cuda_releases, specifiers, self.p.cuda.version)
+
+    def _nearest(self, component: str, releases, specifiers: List[SpecifierSet], own: Optional[str] = None):
+        """The image's own release, then the smallest move first: fewest minor releases away, up before down,
+        and of one minor its newest patch (the one still updated)."""
+        own = own or self.p.current[component].version
+        mine = cuda_tuple(own)
+        wanted = self.p.prefer.get(component) or own
         out = []
-        for text in dict.fromkeys((self.p.cuda.version, *self.p.cuda_releases)):
+        for text in dict.fromkeys((own, *releases)):
             v = Version(text)
             if all(s.contains(v, prereleases=True) for s in specifiers):
-                out.append(Candidate("cuda", v))
+                out.append(Candidate(component, v))
 
         def move(c: Candidate):
             t = cuda_tuple(str(c.version))
-            return (str(c.version) != wanted, abs(t[0] - own[0]), abs(t[1] - own[1]) if t[0] == own[0] else t[1],
-                    t[:2] < own[:2], -(t[2] if len(t) > 2 else 0))
+            return (str(c.version) != wanted, abs(t[0] - mine[0]), abs(t[1] - mine[1]) if t[0] == mine[0] else t[1],
+                    t[:2] < mine[:2], -(t[2] if len(t) > 2 else 0))
         return sorted(out, key=move)
 
     def _ngc(self, component: str, specifiers: List[SpecifierSet]) -> List[Candidate]:
@@ -281,6 +288,10 @@ class Provider:
             if comp is None or comp == candidate.component or not (self.cat.components[comp].index):
                 continue
             out.append(Constraint(comp, req.specifier, frozenset(req.extras), src, _req_text(req)))
+        floor = ucx.nixl_floor(str(candidate.version)) if candidate.component == "nixl" and not extras else None
+        if floor and self.p.nixl_from_source and ucx.COMPONENT in self.p.current:
+            out.append(Constraint(ucx.COMPONENT, SpecifierSet(floor["ucx"]), frozenset(), f"{who} (rules/ucx.toml)",
+                                  f"UCX {floor['ucx']} ({floor['why']})"))
         if not extras and rel.requires_python and self.p.python:
             out.append(Constraint("python", SpecifierSet(rel.requires_python), frozenset(), who,
                                   f"Python {rel.requires_python}"))
@@ -333,7 +344,7 @@ def resolve(problem: Problem, snap: Snapshot, cat: Catalog) -> Result:
     chosen = {c: Version(ch.version) for c, ch in choices.items()}
     extras = {ident.split("[")[0]: cand.extras for ident, cand in state.mapping.items() if cand.extras}
     for choice in choices.values():
-        if not provider.only_value(choice.component)[0] and choice.component not in SYNTHETIC \
+        if not provider.only_value(choice.component)[0] and choice.component not in SYNTHETIC + (ucx.COMPONENT,) \
                 and not choice.component.startswith("ngc-"):
             _newer(provider, choice, chosen, extras.get(choice.component, frozenset()))
     return Result(problem.image, dict(sorted(choices.items())))

@@ -8,7 +8,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from aligner.know import facts
+from aligner.know import facts, ucx
 from aligner.relate import cudavar, images, pythonvar
 from aligner.know.components import Catalog
 from aligner.read.config import ImageConfig
@@ -58,6 +58,7 @@ class Problem:
     cuda_compiles: Optional[str] = None
     # CPython minors the image's Python can move to besides its own (aligner.relate.pythonvar)
     python_releases: Tuple[str, ...] = ()
+    nixl_from_source: bool = False  # the image builds NIXL against its own UCX (aligner.know.ucx)
 
 
 @dataclass
@@ -118,8 +119,9 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
                 current[pin.component] = Current(pin.version, src)
                 roots.append(Constraint(pin.component, SpecifierSet(), frozenset(), src, pin.component))
         comp = cat.components.get(pin.component)
-        if comp is None or not (comp.index or comp.versions == "pinned"):
-            continue
+        if comp is None or not (comp.index or comp.versions == "pinned"
+                                or (comp.name == ucx.COMPONENT and pin.form == "version" and pin.version)):
+            continue  # UCX only as a release: a branch (v1.19.x) is AL001's, and the lock names no branch
         if pin.form == "version" and pin.version:
             current[pin.component] = Current(pin.version, src)
         elif pin.form == "range" and pin.kind == "pip":
@@ -165,4 +167,5 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
     if cuda_var is not None:
         problem.cuda_releases, problem.cuda_compiles = cuda_var.releases, cuda_var.compiles
     problem.python_releases = pythonvar.releases(img)
+    problem.nixl_from_source = ucx.built_from_source(pins)
     return ImageInput(image, root, pins, problem)
