@@ -199,6 +199,40 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
             fp.left.append(f"{rel}:{gone.line}: dropped the digest of the old tag ({text[:19]}…); pin the new "
                            "image's digest again once it is built or pulled")
     _rebuild_tags(fp, doc, targets, image, cat)
+    _variants(fp, rel, doc, targets, image, cat)
+
+
+def _variants(fp: FilePlan, rel: str, doc, targets: Dict[str, tuple], image: str, cat: Catalog) -> None:
+    """A distribution built for one CUDA major (nixl-cu12) renamed for the lock's CUDA (nixl-cu13), where the
+    index has that build of the same release."""
+    from aligner.know.snapshot import Snapshot
+    from aligner.know.versions import cuda_tuple, variant_major
+
+    if "cuda" not in targets:
+        return
+    major = cuda_tuple(targets["cuda"][0])[0]
+    for pin in doc.pins:
+        if pin.kind == "pip" and pin.cuda not in (None, "cpu") and pin.path == fp.path and not pin.conditional \
+                and cuda_tuple(pin.cuda)[0] != major:
+            fp.left.append(f"{rel}:{pin.line}: {pin.component} comes from the cu{pin.cuda.replace('.', '')} index, the "
+                           f"lock's CUDA is {targets['cuda'][0]}: point it at a CUDA {major} build by hand")
+        found = variant_major(pin.name) if pin.kind == "pip" and pin.start is not None and not pin.conditional else None
+        if not found or found[0] == major or pin.path != fp.path:
+            continue
+        renamed = pin.name[:found[1]] + str(major) + pin.name[found[2]:]
+        line_start = _line_start(fp.old, pin.line)
+        at = fp.old.rfind(pin.name.encode(), line_start, pin.start)
+        has = Snapshot.load().release(renamed, pin.version) if pin.version else None
+        if at < 0 or has is None:
+            fp.left.append(f"{rel}:{pin.line}: {pin.name} is built for CUDA {found[0]}, the lock's CUDA is "
+                           f"{targets['cuda'][0]}: install {renamed} (aligner knows no {renamed} {pin.version})")
+            continue
+        name_pin = replace(pin, component=f"{pin.component} variant", value=str(found[0]), start=at + found[1],
+                           end=at + found[2])
+        edit = Edit(name_pin, image, pin.name, renamed, str(major),
+                    f"the build of {pin.component} {pin.version} for the lock's CUDA {targets['cuda'][0]}", None)
+        if not any((e.pin.start, e.pin.end) == (name_pin.start, name_pin.end) for e in fp.edits + fp.skipped):
+            fp.edits.append(edit)
 
 
 def _digest(data: bytes, pin: Pin):

@@ -157,3 +157,17 @@ def unsafe_move(component: str, before: Optional[str], after: str) -> Optional[s
     except InvalidVersion:
         pass
     return None
+
+
+_VARIANT = re.compile(r"-cu(\d{2})$|-cuda(\d{2})x$")
+
+
+def variant_major(name: str) -> Optional[tuple]:
+    """(CUDA major, start, end of its digits in the name) of a distribution built for one CUDA major:
+    nixl-cu12, cupy-cuda12x; None for any other name."""
+    m = _VARIANT.search(name.lower())
+    if not m:
+        return None
+    group = 1 if m.group(1) else 2
+    return int(m.group(group)), m.start(group), m.end(group)
+

@@ -149,6 +149,16 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
     cuda_var = cudavar.variable(img, root, ws.cfg.path.name if ws.cfg.path else "aligner.toml") if cuda else None
     for need in cuda_var.needs if cuda_var else ():
         roots.append(Constraint("cuda", need.specifier, frozenset(), need.source, need.text, need.verb))
+    for pin in (p for p in pins if cuda and p.component == "torch" and p.kind == "pip" and p.cuda not in (None, "cpu")
+                and not p.conditional):
+        # a torch from PyTorch's cu128 index (or --torch-backend=cu128) is a build for that CUDA
+        index = f"torch from the cu{pin.cuda.replace('.', '')} index"
+        roots.append(Constraint("cuda", SpecifierSet(f"=={pin.cuda.split('.')[0]}.*"), frozenset(), where(pin, root),
+                                f"CUDA {pin.cuda.split('.')[0]}.x ({index})", "needs"))
+        if cuda_var.compiles:
+            roots.append(Constraint("cuda", SpecifierSet(f">={pin.cuda}"), frozenset(), where(pin, root),
+                                    f"CUDA >= {pin.cuda} ({index}, and {cuda_var.compiles} compiles against it "
+                                    "with the base's nvcc)", "needs"))
     for name, cur in (("python", python), ("cuda", cuda)):  # the lock records the image's own, for verify
         if cur is not None:
             roots.append(Constraint(name, SpecifierSet(), frozenset(), cur.source, name))

@@ -36,7 +36,7 @@ def test_pins_json_is_stable_and_documented(tmp_path, run_aligner):
     out = json.loads(result.stdout)
     assert out["version"] == 1 and out["errors"] == []
     keys = ["path", "component", "kind", "name", "value", "version", "form", "line", "column", "start", "end",
-            "stage", "op", "extras", "via", "use_line", "visible", "cuda", "platforms"]
+            "stage", "op", "extras", "via", "use_line", "visible", "cuda", "platforms", "conditional"]
     assert all(list(p) == keys for p in out["pins"])
     rows = [(p["kind"], p["component"], p["value"], p["line"], p["stage"], p["via"]) for p in out["pins"]]
     assert rows == [

@@ -207,3 +207,45 @@ def test_an_ngc_base_moves_down_to_what_the_hosts_driver_runs(tmp_path):
     assert out.locked[0].result.choices["ngc-tritonserver"].version == want["release"]
     plan = fix.plan(ws, out, cat, unsafe=False, lock_note=None)
     assert not plan.held() or all("downgrade" in e.unsafe for e in plan.held())  # CUDA 13 stays CUDA 13
+
+
+# ---- distributions built for one CUDA major -----------------------------------------------------------
+
+def test_a_cuda_variant_of_another_major_is_renamed_for_the_locks_cuda(tmp_path, run_aligner):
+    import json
+
+    nixl = next(r.version for r in reversed(SNAP.releases("nixl-cu12")) if SNAP.release("nixl-cu13", r.version))
+    text = ("FROM nvidia/cuda:13.0.1-devel-ubuntu24.04\nRUN apt-get update && apt-get install -y python3-pip\n"
+            f"RUN pip install --break-system-packages nixl-cu12=={nixl}\n")
+    d = repo(tmp_path, text)
+    found = json.loads(run_aligner("check", "--no-cache", "--format", "json", cwd=d).stdout)["findings"]
+    (al005,) = [f for f in found if f["code"] == "AL005"]
+    assert "nixl-cu12 is built for CUDA 12" in al005["message"] and al005["fix"]["safe"]
+    assert al005["fix"]["replacement"] == "13"
+    assert run_aligner("fix", "--apply", cwd=d).returncode == 0
+    assert f"nixl-cu13=={nixl}" in (d / "Dockerfile").read_text()
+    assert not [f for f in json.loads(run_aligner("check", "--no-cache", "--format", "json", cwd=d).stdout)["findings"]
+                if f["code"] == "AL005"]
+
+
+def test_a_torch_index_for_one_major_against_a_gpu_that_needs_another_is_a_conflict(tmp_path):
+    text = ("FROM nvidia/cuda:12.8.1-devel-ubuntu24.04\n"
+            "RUN uv pip install --system torch --torch-backend=cu128\n")
+    d = repo(tmp_path, text, 'gpus = ["GB10"]\n')
+    _, _, out = locked(d)
+    (conflict,) = out.conflicts
+    text = "\n".join(conflict.lines)
+    assert "torch from the cu128 index" in text and "gpus GB10" in text
+
+
+def test_a_variant_installed_only_when_the_cuda_major_matches_is_not_flagged(tmp_path, run_aligner):
+    import json
+
+    # SGLang's docker/Dockerfile installs nixl-cu13 only in a CUDA 13 branch of one RUN line
+    text = ("ARG CUDA_VERSION=12.9.1\nFROM nvidia/cuda:${CUDA_VERSION}-devel-ubuntu24.04\nARG CUDA_VERSION\n"
+            "RUN apt-get update && apt-get install -y python3-pip\n"
+            'RUN if [ "${CUDA_VERSION%%.*}" = "13" ]; then \\\n'
+            "      python3 -m pip install nixl-cu13 --no-deps ; \\\n    fi\n")
+    d = repo(tmp_path, text)
+    found = json.loads(run_aligner("check", "--no-cache", "--format", "json", cwd=d).stdout)["findings"]
+    assert not [f for f in found if f["code"] == "AL005"], found

@@ -76,6 +76,8 @@ class Branches:
         self.listed: Platforms = None  # `[ test ] && cmd`: the rest of this and-list
         self.last_test: Platforms = None
         self.named: set = set()  # every platform a branch names: evidence of what the file is built for
+        self.after_test = False  # the last command was a `[ … ]` / `test`
+        self.guarded = False  # `[ … ] && cmd`: this and-list runs only when a test holds
 
     # -- what the lexer reports ---------------------------------------------
     def reserved(self, word: str) -> None:
@@ -134,13 +136,25 @@ class Branches:
                 self.named.update(top.conditions[-1])
             return self.current()
         only = self.current()
+        self.after_test = bool(words) and words[0].text in _TESTS
         self.last_test = arch_test(words)
         if self.last_test:
             self.named.update(self.last_test)
         return only
 
+    def conditional(self) -> bool:
+        """Whether the command now finishing runs only when a test holds (in an `if` body, a `case` arm, after
+        `[ … ] &&`), whatever the test is about."""
+        return self.guarded or any(isinstance(f, _Case) or (isinstance(f, _If) and not f.expecting)
+                                   for f in self.frames)
+
     def operator(self, op: str) -> None:
         """`&&`, `||`, `;`, a newline ("\\n"), `|`, `&`: how the next command joins this one."""
+        if op in ("&&", "||") and self.after_test:
+            self.guarded = True
+        elif op in (";", "\n", "&"):
+            self.guarded = False
+        self.after_test = False
         if op == "&&" and self.last_test is not None:
             self.listed = self.last_test if self.listed is None else self.listed & self.last_test
         elif op == "||" and self.last_test is not None:

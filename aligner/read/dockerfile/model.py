@@ -39,6 +39,7 @@ class Pin:
     visible: bool = True  # False: reached through a global ARG the stage did not redeclare
     cuda: Optional[str] = None  # pip: the CUDA its index or torch backend names ("12.8", "cpu")
     platforms: Tuple[str, ...] = ()  # the only platforms whose build runs the command (a TARGETARCH branch); () all
+    conditional: bool = False  # pip: the command runs only when a shell test holds (`if [ "$CUDA_MAJOR" = 13 ]`)
 
     @property
     def span(self) -> Span:

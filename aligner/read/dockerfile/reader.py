@@ -127,6 +127,7 @@ class _Reader:
         self.clones = Clones()  # the stage's git clones, across its RUNs
         self.bare_clones: List[Tuple[str, Pin]] = []  # the stage's clones pinned as having no ref
         self.cuda: Optional[str] = None  # the CUDA its index or torch backend names ("12.8", "cpu")
+        self.conditional = False  # the command runs only when a shell test holds
         self.constrained = False  # a constraints file (-c, PIP_CONSTRAINT, UV_CONSTRAINT) decides open specs
 
     def run(self) -> Dockerfile:
@@ -327,6 +328,7 @@ class _Reader:
                 self.out.other_python = True
                 self.out.any_python = self.out.any_python or any_python(words)
             self.only, self.cuda = only, self._index_cuda(words)
+            self.conditional = getattr(words, "conditional", False)
             self.constrained = self._constrained(words)
             for found in command_finds(self.cat, words, clone):
                 self._pin(found)
@@ -457,5 +459,6 @@ class _Reader:
             visible=via not in self.hidden,
             platforms=tuple(sorted(self.only)) if self.only is not None and f.kind != "from" else (),
             cuda=self.cuda if f.kind == "pip" else None,
+            conditional=self.conditional if f.kind == "pip" else False,
         )
         self.out.pins.append(pin)  # each use is a pin: `git checkout $REF` in one branch, `clone -b $REF` in another

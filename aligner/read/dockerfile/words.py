@@ -76,6 +76,14 @@ def expand_word(t: Traced, lookup: Lookup, escape: str = "\\") -> Traced:
     return lex.commands[0][0] if lex.commands[0] else Traced([t.point(0)])
 
 
+class Command(list):
+    """The words of one simple command, and whether it runs only when a shell test holds."""
+
+    def __init__(self, words, conditional: bool = False):
+        super().__init__(words)
+        self.conditional = conditional
+
+
 def shell_program(t: Traced, lookup: Lookup):
     """([(words, platforms), ...], platforms named): each simple command with the platforms it runs on
     (None: all), and every platform the script's branches name."""
@@ -140,6 +148,7 @@ class _Lexer:
         self.skip_next = False
         if self.commands[-1]:
             if self.shell:
+                self.commands[-1] = Command(self.commands[-1], self.branches.conditional())
                 self.only.append(self.branches.command(self.commands[-1]))
                 self.assign(self.commands[-1])
             self.commands.append([])

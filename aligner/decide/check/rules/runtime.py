@@ -13,7 +13,7 @@ from aligner.decide.check.registry import Context, distinct, git_spans, rule
 from aligner.relate import cudavar
 from aligner.relate.images import Image
 from aligner.know.markers import applies, environments
-from aligner.know.versions import cuda_minor, cuda_tuple, exact_version, runtime_cuda, torch_cuda
+from aligner.know.versions import cuda_minor, cuda_tuple, exact_version, runtime_cuda, torch_cuda, variant_major
 
 
 @rule("AL004")
@@ -96,6 +96,12 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
                 yield ctx.find("AL005", base.path, base.line, base.column,
                                f"the base image's CUDA {base.version} is older than {need.what} needs: "
                                f"{need.text}", severity="warning")
+        for pin in distinct([p for p in img.pins() if p.kind == "pip" and not p.conditional]):
+            variant = variant_major(pin.name)
+            if variant and variant[0] != cuda_tuple(base.version)[0]:
+                yield ctx.find("AL005", pin.path, pin.line, pin.column,
+                               f"{pin.name} is built for CUDA {variant[0]}, but the base image's CUDA is {base.version} "
+                               f"({base.origin})")
         found = _torch_cuda(ctx, img)
         if found:
             wheel, pin, how = found
