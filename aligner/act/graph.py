@@ -21,6 +21,18 @@ from aligner.decide.lock import LockedImage
 from aligner.relate.problem import where as pin_where
 
 
+def _kind(c) -> str:
+    """What a root constraint comes from: the upstream, a target GPU, the hosts' driver, an arch list, or a
+    Dockerfile's own pin."""
+    if c.source.startswith("upstream"):
+        return "upstream"
+    if ": gpus " in c.source:
+        return "gpu"
+    if ": driver " in c.source:
+        return "driver"
+    return "arch" if c.verb == "needs" and "to compile it" in c.text else "dockerfile"
+
+
 def build(li: LockedImage) -> "nx.MultiDiGraph":
     g = nx.MultiDiGraph(name=li.input.config.name)
     problem = li.input.problem
@@ -31,12 +43,13 @@ def build(li: LockedImage) -> "nx.MultiDiGraph":
     for comp, choice in li.result.choices.items():
         for c, parent in choice.constraints:
             if parent is not None:
-                source, kind = parent.component, "metadata"
+                source, kind = parent.component, ("rules" if "rules/" in c.source else "metadata")
             else:
-                source, kind = c.source, ("upstream" if c.source.startswith("upstream") else "dockerfile")
+                source, kind = c.source, _kind(c)
                 g.add_node(source, kind=kind)
-            g.add_edge(source, comp, spec=c.text, provenance=(f"{c.source} (index metadata)" if parent else c.source),
-                       kind=kind, ok=c.specifier.contains(choice.version, prereleases=True))
+            meta = " (index metadata)" if parent and kind == "metadata" else ""
+            g.add_edge(source, comp, spec=c.text, provenance=c.source + meta, kind=kind,
+                       ok=c.specifier.contains(choice.version, prereleases=True))
     for pin in li.input.pins:
         if pin.component in li.result.choices:
             where = pin_where(pin, li.input.root)
@@ -78,7 +91,8 @@ def to_dot(g) -> str:
     q = _q
     lines = [f"digraph {q(g.graph['name'])} {{", "  rankdir=LR;", "  node [fontname=Helvetica, fontsize=10];",
              "  edge [fontname=Helvetica, fontsize=9];"]
-    shapes = {"component": "box", "upstream": "note", "dockerfile": "folder", "gpu": "component"}
+    shapes = {"component": "box", "upstream": "note", "dockerfile": "folder", "gpu": "component", "arch": "cds",
+              "driver": "component", "rules": "note"}
     for n in sorted(g.nodes):
         d = g.nodes[n]
         label = q(n)[:-1] + "\\n" + q(d["version"])[1:] if d.get("version") else q(n)
@@ -105,18 +119,20 @@ def to_svg(g) -> bytes:
 
 def print_tree(graphs: List, console=None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.tree import Tree
 
     console = console or Console(highlight=False)
     for g in graphs:
-        tree = Tree(f"[bold]{g.graph['name']}[/bold]")
+        tree = Tree(f"[bold]{escape(g.graph['name'])}[/bold]")
         for n in sorted(x for x in g.nodes if g.nodes[x].get("kind") == "component"):
             d = g.nodes[n]
-            moved = f" (pinned {d['current']})" if d.get("current") and d["current"] != d["version"] else ""
-            branch = tree.add(f"{n} [bold]{d['version']}[/bold]{moved}")
+            moved = f" (pinned {escape(d['current'])})" if d.get("current") and d["current"] != d["version"] else ""
+            branch = tree.add(f"{escape(n)} [bold]{escape(d['version'])}[/bold]{moved}")
             for u, _, e in sorted(g.in_edges(n, data=True), key=lambda e: (e[2]["kind"], e[0])):
                 mark = "" if e.get("ok") in (True, None) else " [red](does not hold)[/red]"
-                branch.add(f"{e['spec']}  [dim]← {e['provenance']}[/dim]{mark}", highlight=False)
+                # rules/cuda.toml [[arch-added]] is text, not markup
+                branch.add(f"{escape(e['spec'])}  [dim]← {escape(e['provenance'])}[/dim]{mark}", highlight=False)
         console.print(tree)
 
 
