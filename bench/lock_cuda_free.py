@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Benchmark `aligner lock` with the image's CUDA free to move against the aligner that held it fixed.
+"""Benchmark `aligner lock` with the image's CUDA and Python free to move against the aligner that held
+them fixed.
 
 Input: one generated repository of --images (default 50) images, each for linux/amd64 and linux/arm64,
 each a Dockerfile of the shape of vLLM's docker/Dockerfile (`FROM nvidia/cuda:<release>-devel-ubuntu22.04`,
-a TORCH_CUDA_ARCH_LIST, one `pip install` line of torch and vllm) with target GPUs in the config. The
-CUDA releases, arch lists, GPUs and vLLM releases cycle, so some images keep their CUDA and some must
-move it (a B200 on CUDA 12.6, an arch 10.0 on 12.4).
+a Python that `uv venv --python ${PYTHON_VERSION}` installs, a TORCH_CUDA_ARCH_LIST, one `pip install`
+line of torch and vllm) with target GPUs in the config: CUDA and Python are both free to move. The CUDA
+releases, Pythons, arch lists, GPUs and vLLM releases cycle, so some images keep their CUDA and Python and
+some must move them (a B200 on CUDA 12.6, an arch 10.0 on 12.4, Python 3.9 under vllm 0.12.0).
 
 Peer: the same command of the aligner before CUDA became a variable (by default the parent of the commit
 that added rules/cuda_images.toml; `--baseline REV` picks another), installed from `git archive REV` into
@@ -35,9 +37,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CUDAS = ["12.4.1", "12.6.3", "12.8.1", "12.9.1"]
+PYTHONS = ["3.12", "3.9", "3.12", "3.14", "3.11"]
 ARCHS = ['"8.0 9.0"', '"9.0 10.0"', '"8.0 8.9 9.0+PTX"', '"9.0 10.0 12.0"']
 GPUS = ['["H100"]', '["H100", "B200"]', '["L40S"]', '["B200"]', '["RTX 5090"]']
-PINS = ["torch==2.8.0 vllm==0.10.2", "torch==2.7.1 vllm==0.10.2", "torch==2.8.0 vllm==0.11.0", "vllm==0.10.1.1"]
+PINS = ["torch==2.8.0 vllm==0.10.2", "torch==2.7.1 vllm==0.10.2", "torch==2.8.0 vllm==0.11.0", "vllm==0.10.1.1",
+        "vllm==0.12.0"]
 
 
 def write_repo(d: Path, images: int) -> None:
@@ -48,9 +52,10 @@ def write_repo(d: Path, images: int) -> None:
         (d / name).mkdir()
         (d / name / "Dockerfile").write_text(
             f"FROM nvidia/cuda:{CUDAS[n % len(CUDAS)]}-devel-ubuntu22.04\n"
-            f"ARG PYTHON_VERSION=3.12\n"
+            f"ARG PYTHON_VERSION={PYTHONS[n % len(PYTHONS)]}\n"
+            "RUN uv venv --python ${PYTHON_VERSION} /opt/venv\n"
             f"ENV TORCH_CUDA_ARCH_LIST={ARCHS[n % len(ARCHS)]}\n"
-            f"RUN uv pip install --system {PINS[n % len(PINS)]}\n")
+            f"RUN uv pip install {PINS[n % len(PINS)]}\n")
         cfg += ["", f"[images.{name}]", f'dockerfile = "{name}/Dockerfile"', f"gpus = {GPUS[n % len(GPUS)]}"]
     (d / "aligner.toml").write_text("\n".join(cfg) + "\n")
 
@@ -116,16 +121,16 @@ def main() -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
     paired = statistics.median(n / b for n, b in zip(times["now"], times["baseline"]))
     lines = [
-        "", f"## `aligner lock` with CUDA free vs CUDA fixed, {args.images} images × 2 platforms", "",
+        "", f"## `aligner lock` with CUDA and Python free vs both fixed, {args.images} images × 2 platforms", "",
         "| | |", "|---|---|",
         f"| date | {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC |",
         f"| `uname -srm` | {platform.system()} {platform.release()} {platform.machine()} |",
         f"| CPUs | {os.cpu_count()} |", f"| Python | {platform.python_version()} |",
-        f"| baseline | aligner at {short} (CUDA fixed to the image's own) |",
+        f"| baseline | aligner at {short} (CUDA and Python fixed to the image's own) |",
         f"| rounds | {args.rounds} (median reported) |", "",
         "| command | median wall | ratio (of medians) | ratio (paired) |", "|---|---:|---:|---:|",
         f"| baseline `aligner lock` | {med['baseline']:.3f} s | 1.00 | 1.00 |",
-        f"| `aligner lock`, CUDA free | {med['now']:.3f} s | {med['now'] / med['baseline']:.2f} | {paired:.2f} |",
+        f"| `aligner lock`, CUDA and Python free | {med['now']:.3f} s | {med['now'] / med['baseline']:.2f} | {paired:.2f} |",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

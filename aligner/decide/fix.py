@@ -18,6 +18,7 @@ from typing import Dict, List, Optional
 
 from packaging.version import InvalidVersion, Version
 
+from aligner.know import ngc
 from aligner.know.components import Catalog
 from aligner.read.dockerfile import Pin, read
 from aligner.base.errors import InputError
@@ -189,8 +190,10 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
         if any((e.pin.start, e.pin.end) == span for e in fp.edits + fp.skipped):
             continue  # an ARG and the pip line using it share one value
         before = pin.version if pin.form == "version" else None
-        edit = Edit(pin, image, before or (pin.value or '""'), version, render(git.get(span, pin), version), why,
-                    unsafe_move(pin.component, before, version))
+        risk = unsafe_move(pin.component, before, version)
+        if pin.component.startswith("ngc-") and before and not risk:
+            risk = ngc.major_change(pin.component, before, version)
+        edit = Edit(pin, image, before or (pin.value or '""'), version, render(git.get(span, pin), version), why, risk)
         (fp.edits if (edit.unsafe is None or unsafe) else fp.skipped).append(edit)
         if span in digests and edit in fp.edits:
             start, end, text = digests[span]

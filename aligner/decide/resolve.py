@@ -92,7 +92,9 @@ class Provider:
 
     def get_preference(self, identifier, resolutions, candidates, information, backtrack_causes=()):
         pinned = any(str(i.requirement.specifier).startswith("==") for i in information[identifier])
-        return (not pinned, identifier)
+        # one candidate first (the image's own Python, a fixed CUDA): a clash with it is said as that
+        fixed = self.only_value(identifier.split("[")[0])[0] if "[" not in identifier else False
+        return (not fixed, not pinned, identifier)
 
     def narrow_requirement_selection(self, identifiers, resolutions, candidates, information, backtrack_causes):
         return identifiers

@@ -34,3 +34,12 @@ def cudas(component: str) -> List[str]:
 
 def pythons(component: str) -> List[str]:
     return sorted({r["python"] for r in table(component) if r.get("python")})
+
+
+def major_change(component: str, before: str, after: str):
+    """Why moving an NGC base between releases is unsafe (their CUDA majors differ), or None."""
+    was, now = row(component, before) or {}, row(component, after) or {}
+    if was.get("cuda") and now.get("cuda") and was["cuda"].split(".")[0] != now["cuda"].split(".")[0]:
+        return f"a CUDA major change ({component} {before} is CUDA {was['cuda']}, {after} is CUDA {now['cuda']})"
+    return None
+

@@ -145,12 +145,6 @@ def unsafe_move(component: str, before: Optional[str], after: str) -> Optional[s
                 return None
         except ValueError:
             pass
-    if component.startswith("ngc-"):
-        from aligner.know import ngc
-
-        was, now = (ngc.row(component, v) or {} for v in (before, after))
-        if was.get("cuda") and now.get("cuda") and was["cuda"].split(".")[0] != now["cuda"].split(".")[0]:
-            return f"a CUDA major change ({component} {before} is CUDA {was['cuda']}, {after} is CUDA {now['cuda']})"
     try:
         if new < Version(before):
             return f"a downgrade ({before} -> {after})"

@@ -172,6 +172,8 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
         elif c.component not in bound and c.component not in bare:
             bare.add(c.component)
             unique.append(c)
+    # the image's Python and CUDA first: a clash with them is said as that, not as the releases it rules out
+    unique.sort(key=lambda c: c.component not in ("python", "cuda"))
     problem = Problem(image.name, image.platforms, unique, current, python, cuda, frozenset(upgrade),
                       wheels=wheel_platforms(pins, image.platforms))
     if cuda_var is not None:

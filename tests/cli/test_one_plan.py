@@ -274,11 +274,13 @@ def test_one_story_in_each_scenario(tmp_path, run_aligner, name):
         assert rest.returncode == 0, rest.stderr
         assert (d / "Dockerfile.b").read_text() == (d / "Dockerfile.a").read_text()
         return
-    if name == "cross-file python":  # the hook given the base file shows the finding in the engine file
+    if name == "cross-file python":  # the hook given the base file shows the findings in the engine file
         hooked = findings(run_aligner, d, "--extend-ignore", "AL012", "Dockerfile.base")
         requires = release("vllm", "0.11.0")["requires-python"]
-        assert [(f["code"], f["path"]) for f in hooked] == [("AL004", "Dockerfile.vllm")], hooked
-        assert requires in hooked[0]["message"] and hooked[0]["fix"] is None
+        # torch 2.8.0 has wheels for some Pythons only (rules/snapshot), and none for the base's 3.14
+        no_wheel = "cp314" not in release("torch", "2.8.0")["pythons"]
+        assert [(f["code"], f["path"]) for f in hooked] == [("AL004", "Dockerfile.vllm")] * (1 + no_wheel), hooked
+        assert requires in hooked[0]["message"] and all(f["fix"] is None for f in hooked)
     done = the_matrix(run_aligner, d, "--unsafe-fixes")
     if name == "upgrade past upstream":  # the upstream's own vllm decides, and fix goes there, not the other way
         (edit,) = [e for e in done["edits"] if e["component"] == "vllm"]

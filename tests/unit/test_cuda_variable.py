@@ -182,7 +182,7 @@ def test_an_ngc_base_moves_to_the_nearest_release_whose_cuda_the_gpu_needs(tmp_p
         (RULES / "gpus.toml").read_text())["min-cuda"] if r["gpu"] == "GB10"], key=Version)
     months = lambda r: int(r["release"][:2]) * 12 + int(r["release"][3:])
     want = min((r for r in rows if Version(r["cuda"]) >= Version(floor)), key=lambda r: abs(months(r) - months(start)))
-    d = repo(tmp_path, f"FROM nvcr.io/nvidia/tritonserver:{start['release']}-py3\nRUN echo serve\n", 'gpus = ["GB10"]\n')
+    d = repo(tmp_path, f"FROM nvidia/tritonserver:{start['release']}-py3\nRUN echo serve\n", 'gpus = ["GB10"]\n')
     ws, cat, out = locked(d)
     (li,) = out.locked
     assert li.result.choices["ngc-tritonserver"].version == want["release"]
@@ -199,7 +199,7 @@ def test_an_ngc_base_moves_down_to_what_the_hosts_driver_runs(tmp_path):
     start = next(r for r in reversed(rows) if r["cuda"] in drivers and r["cuda"].startswith("13."))
     driver = drivers["13.0.2"]
     assert Version(drivers[start["cuda"]]) > Version(driver)
-    d = repo(tmp_path, f"FROM nvcr.io/nvidia/tritonserver:{start['release']}-py3\n", f'driver = "{driver}"\n')
+    d = repo(tmp_path, f"FROM nvidia/tritonserver:{start['release']}-py3\n", f'driver = "{driver}"\n')
     ws, cat, out = locked(d)
     months = lambda r: int(r["release"][:2]) * 12 + int(r["release"][3:])
     runs = [r for r in rows if r["cuda"] in drivers and Version(drivers[r["cuda"]]) <= Version(driver)]

@@ -43,8 +43,10 @@ def counted(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "open", opens.wrap(builtins.open))
     monkeypatch.setattr(io, "open", opens.wrap(io.open))
     resolved = []
-    real_resolve = lock_mod.resolve
-    monkeypatch.setattr(lock_mod, "resolve", lambda problem, *a: resolved.append(problem.image) or
+    from aligner.decide import pythons  # every resolution of an image goes through it (one per Python tried)
+
+    real_resolve = pythons.resolve
+    monkeypatch.setattr(pythons, "resolve", lambda problem, *a: resolved.append(problem.image) or
                         real_resolve(problem, *a))
     monkeypatch.chdir(repo)
     return repo, opens, resolved
