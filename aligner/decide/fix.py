@@ -107,7 +107,8 @@ def plan(ws, outcome, cat: Catalog, unsafe: bool, lock_note: Optional[str], only
                 if fp is None:
                     _inside(where, cfg.root)
                     fp = by_path[where] = FilePlan(where, ws.raw(where))
-                add_edits(fp, rel if where == path else display(where), targets, name, unsafe, cat, view)
+                add_edits(fp, rel if where == path else display(where), targets, name, unsafe, cat, view,
+                          li.input.config.platforms)
     _hold_back(by_path.values())
     for fp in by_path.values():
         finish(fp)
@@ -147,7 +148,7 @@ def _hold_back(files) -> None:
 
 
 def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, unsafe: bool, cat: Catalog,
-              doc=None) -> None:
+              doc=None, platforms=("linux/amd64",)) -> None:
     """Edits of one file that bring its pins to `targets` (component -> (version, why)).
 
     Decisions are per value span, since an ARG and the lines that use it share one:
@@ -202,10 +203,42 @@ def add_edits(fp: FilePlan, rel: str, targets: Dict[str, tuple], image: str, uns
             fp.left.append(f"{rel}:{gone.line}: dropped the digest of the old tag ({text[:19]}…); pin the new "
                            "image's digest again once it is built or pulled")
     _rebuild_tags(fp, doc, targets, image, cat)
-    _variants(fp, rel, doc, targets, image, cat)
+    _variants(fp, rel, doc, targets, image, cat, platforms)
 
 
-def _variants(fp: FilePlan, rel: str, doc, targets: Dict[str, tuple], image: str, cat: Catalog) -> None:
+def _torch_build(fp: FilePlan, rel: str, pin: Pin, targets: Dict[str, tuple], image: str, platforms) -> None:
+    """The cuXYZ of the PyTorch index (or --torch-backend) a torch comes from, moved to the build of the locked
+    torch for the lock's CUDA (rules/torch_builds.toml)."""
+    from aligner.know import torchbuilds
+
+    cuda = targets["cuda"][0]
+    torch = targets.get("torch", (pin.version,))[0] or pin.version
+    have = torchbuilds.builds(torch, platforms) if torch else None
+    build = torchbuilds.for_cuda(have, cuda) if have else None
+    if build is not None and cuda_tuple_of(build) == cuda_tuple_of(pin.cuda):
+        return
+    if pin.cuda_at is None or pin.cuda_at[0] != fp.path or build is None:
+        if build is None and cuda_tuple_of(pin.cuda)[0] == cuda_tuple_of(cuda)[0]:
+            return  # the index's build still fits the lock's CUDA, and aligner knows no better one
+        fp.left.append(f"{rel}:{pin.line}: torch comes from the cu{torchbuilds.tag(pin.cuda)} index, the lock's CUDA is "
+                       f"{cuda}: point it at " + (f"cu{torchbuilds.tag(build)}" if build else "a build for it")
+                       + " by hand")
+        return
+    _, start, end = pin.cuda_at
+    at = replace(pin, component="torch index", value=fp.old[start:end].decode(), start=start, end=end)
+    if not any((e.pin.start, e.pin.end) == (start, end) for e in fp.edits + fp.skipped):
+        fp.edits.append(Edit(at, image, f"cu{torchbuilds.tag(pin.cuda)}", f"cu{torchbuilds.tag(build)}",
+                             torchbuilds.tag(build), f"torch {torch}'s build for the lock's CUDA {cuda} "
+                             "(rules/torch_builds.toml)", None))
+
+
+def cuda_tuple_of(text: str) -> tuple:
+    from aligner.know.versions import cuda_tuple
+
+    return cuda_tuple(text)[:2]
+
+
+def _variants(fp: FilePlan, rel: str, doc, targets: Dict[str, tuple], image: str, cat: Catalog, platforms=()) -> None:
     """A distribution built for one CUDA major (nixl-cu12) renamed for the lock's CUDA (nixl-cu13), where the
     index has that build of the same release."""
     from aligner.know.snapshot import Snapshot
@@ -215,10 +248,8 @@ def _variants(fp: FilePlan, rel: str, doc, targets: Dict[str, tuple], image: str
         return
     major = cuda_tuple(targets["cuda"][0])[0]
     for pin in doc.pins:
-        if pin.kind == "pip" and pin.cuda not in (None, "cpu") and pin.path == fp.path and not pin.conditional \
-                and cuda_tuple(pin.cuda)[0] != major:
-            fp.left.append(f"{rel}:{pin.line}: {pin.component} comes from the cu{pin.cuda.replace('.', '')} index, the "
-                           f"lock's CUDA is {targets['cuda'][0]}: point it at a CUDA {major} build by hand")
+        if pin.component == "torch" and pin.kind == "pip" and pin.cuda not in (None, "cpu") and not pin.conditional:
+            _torch_build(fp, rel, pin, targets, image, platforms)
         found = variant_major(pin.name) if pin.kind == "pip" and pin.start is not None and not pin.conditional else None
         if not found or found[0] == major or pin.path != fp.path:
             continue

@@ -19,7 +19,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from aligner.know import ngc, ucx
+from aligner.know import ngc, torchbuilds, ucx
 from aligner.know.components import Catalog
 from aligner.know.markers import applies, environments
 from aligner.know.snapshot import SnapRelease, Snapshot
@@ -222,6 +222,29 @@ class Provider:
                                           abs(ngc.months(_calver(c.version)) - here),
                                           ngc.months(_calver(c.version)) < here))
 
+    def _index_builds(self, candidate: Candidate) -> Constraint:
+        """A torch from PyTorch's cuXYZ index fits a CUDA it has a build for, of that major and not newer
+        (rules/torch_builds.toml); for a release the table does not know, the index's own major."""
+        cuda, where = self.p.torch_index
+        who = f"torch {candidate.version} from PyTorch's index ({where})"
+        have = torchbuilds.builds(str(candidate.version), self.p.platforms)
+        if not have:
+            major = cuda.split(".")[0]
+            return Constraint("cuda", SpecifierSet(f"=={major}.*"), frozenset(), who,
+                              f"CUDA {major}.x (its cu{torchbuilds.tag(cuda)} build)")
+        parts, majors = [f">={have[0]}", f"<{cuda_tuple(have[-1])[0] + 1}"], {}
+        for b in have:
+            majors.setdefault(cuda_tuple(b)[0], []).append(cuda_tuple(b)[1])
+        for major in range(cuda_tuple(have[0])[0], cuda_tuple(have[-1])[0] + 1):
+            below = min(majors[major]) if major in majors else None
+            if below is None:
+                parts.append(f"!={major}.*")
+            else:
+                parts += [f"!={major}.{m}.*" for m in range(below) if (major, m) >= cuda_tuple(have[0])[:2]]
+        builds = ", ".join(f"cu{torchbuilds.tag(b)}" for b in have)
+        return Constraint("cuda", SpecifierSet(",".join(parts)), frozenset(), who,
+                          f"a CUDA it has a build for ({builds}; rules/torch_builds.toml)")
+
     def _disturbs(self, cand: Candidate) -> bool:
         """Whether a release requires another component at a version other than the one the image pins."""
         rel = cand.release
@@ -277,6 +300,8 @@ class Provider:
                     continue
                 src = who
             major = runtime_major(req)
+            if major and self.p.cuda and candidate.component == "torch" and self.p.torch_index:
+                continue  # PyPI's build says nothing of the one the image takes from PyTorch's index
             if major and self.p.cuda:
                 out.append(Constraint("cuda", SpecifierSet(f"=={major}.*"), frozenset(), src,
                                       f"CUDA {major}.x (its wheels need {req})"))
@@ -290,6 +315,8 @@ class Provider:
             if comp is None or comp == candidate.component or not (self.cat.components[comp].index):
                 continue
             out.append(Constraint(comp, req.specifier, frozenset(req.extras), src, _req_text(req)))
+        if candidate.component == "torch" and not extras and self.p.torch_index and self.p.cuda:
+            out.append(self._index_builds(candidate))
         floor = ucx.nixl_floor(str(candidate.version)) if candidate.component == "nixl" and not extras else None
         if floor and self.p.nixl_from_source and ucx.COMPONENT in self.p.current:
             out.append(Constraint(ucx.COMPONENT, SpecifierSet(floor["ucx"]), frozenset(), f"{who} (rules/ucx.toml)",

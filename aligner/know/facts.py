@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 from aligner.base import _toml
 from aligner.base.errors import DataError
 
-FILES = ("ngc", "cuda", "cuda_images", "gpus", "os", "python", "ucx", "base_env")
+FILES = ("ngc", "cuda", "cuda_images", "gpus", "os", "python", "ucx", "torch_builds", "base_env")
 
 
 class FactsError(DataError):

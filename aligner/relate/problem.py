@@ -59,6 +59,7 @@ class Problem:
     # CPython minors the image's Python can move to besides its own (aligner.relate.pythonvar)
     python_releases: Tuple[str, ...] = ()
     nixl_from_source: bool = False  # the image builds NIXL against its own UCX (aligner.know.ucx)
+    torch_index: Optional[Tuple[str, str]] = None  # (CUDA, where): torch from PyTorch's cuXYZ index, not PyPI
 
 
 @dataclass
@@ -149,16 +150,9 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
     cuda_var = cudavar.variable(img, root, ws.cfg.path.name if ws.cfg.path else "aligner.toml") if cuda else None
     for need in cuda_var.needs if cuda_var else ():
         roots.append(Constraint("cuda", need.specifier, frozenset(), need.source, need.text, need.verb))
-    for pin in (p for p in pins if cuda and p.component == "torch" and p.kind == "pip" and p.cuda not in (None, "cpu")
-                and not p.conditional):
-        # a torch from PyTorch's cu128 index (or --torch-backend=cu128) is a build for that CUDA
-        index = f"torch from the cu{pin.cuda.replace('.', '')} index"
-        roots.append(Constraint("cuda", SpecifierSet(f"=={pin.cuda.split('.')[0]}.*"), frozenset(), where(pin, root),
-                                f"CUDA {pin.cuda.split('.')[0]}.x ({index})", "needs"))
-        if cuda_var.compiles:
-            roots.append(Constraint("cuda", SpecifierSet(f">={pin.cuda}"), frozenset(), where(pin, root),
-                                    f"CUDA >= {pin.cuda} ({index}, and {cuda_var.compiles} compiles against it "
-                                    "with the base's nvcc)", "needs"))
+    # a torch from PyTorch's cu128 index (or --torch-backend=cu128): the resolver asks its builds there of CUDA
+    indexed = next((p for p in pins if cuda and p.component == "torch" and p.kind == "pip"
+                    and p.cuda not in (None, "cpu") and not p.conditional), None)
     for name, cur in (("python", python), ("cuda", cuda)):  # the lock records the image's own, for verify
         if cur is not None:
             roots.append(Constraint(name, SpecifierSet(), frozenset(), cur.source, name))
@@ -179,5 +173,7 @@ def build(image: ImageConfig, ws, upstream: Optional[Upstream], cat: Catalog, up
     if cuda_var is not None:
         problem.cuda_releases, problem.cuda_compiles = cuda_var.releases, cuda_var.compiles
     problem.python_releases = pythonvar.releases(img)
+    if indexed is not None:
+        problem.torch_index = (indexed.cuda, where(indexed, root))
     problem.nixl_from_source = ucx.built_from_source(pins)
     return ImageInput(image, root, pins, problem)

@@ -228,14 +228,43 @@ def test_a_cuda_variant_of_another_major_is_renamed_for_the_locks_cuda(tmp_path,
                 if f["code"] == "AL005"]
 
 
-def test_a_torch_index_for_one_major_against_a_gpu_that_needs_another_is_a_conflict(tmp_path):
+def torch_builds() -> dict:
+    return {r["torch"]: r["linux-amd64"] for r in tomllib.loads((RULES / "torch_builds.toml").read_text())["torch"]}
+
+
+def test_a_torch_from_pytorchs_index_moves_with_cuda_to_its_build_for_it(tmp_path):
+    # a torch release whose PyTorch index has builds for CUDA 12 and 13 (rules/torch_builds.toml)
+    minor, have = next((m, b) for m, b in torch_builds().items() if {b_.split(".")[0] for b_ in b} >= {"12", "13"})
+    torch = next(r.version for r in SNAP.releases("torch") if r.version.startswith(minor + ".")
+                 and not Version(r.version).is_prerelease)
+    old = next(b for b in have if b.startswith("12."))
     text = ("FROM nvidia/cuda:12.8.1-devel-ubuntu24.04\n"
-            "RUN uv pip install --system torch --torch-backend=cu128\n")
+            f"RUN uv pip install --system torch=={torch} --torch-backend=cu{old.replace('.', '')}\n")
+    d = repo(tmp_path, text, 'gpus = ["GB10"]\n')
+    ws, cat, out = locked(d)
+    cuda = out.locked[0].result.choices["cuda"].version
+    assert cuda.startswith("13.")
+    build = max((b for b in have if b.startswith("13.") and Version(b) <= Version(cuda)), key=Version)
+    plan = fix.plan(ws, out, cat, unsafe=True, lock_note=None)
+    (fp,) = plan.changed()
+    assert f"--torch-backend=cu{build.replace('.', '')}" in fp.new.decode()
+    assert f"nvidia/cuda:{cuda}-devel" in fp.new.decode()
+
+
+def test_a_torch_whose_builds_are_unknown_keeps_its_index_major(tmp_path):
+    # a torch release rules/torch_builds.toml does not know: its index's major is all aligner can say of it,
+    # so for a GPU that needs CUDA 13 the lock takes a torch whose builds it knows, never a guess
+    torch = next(r.version for r in reversed(SNAP.releases("torch")) if not Version(r.version).is_prerelease
+                 and ".".join(r.version.split(".")[:2]) not in torch_builds())
+    text = ("FROM nvidia/cuda:12.8.1-devel-ubuntu24.04\n"
+            f"RUN uv pip install --system torch=={torch} --torch-backend=cu128\n")
     d = repo(tmp_path, text, 'gpus = ["GB10"]\n')
     _, _, out = locked(d)
-    (conflict,) = out.conflicts
-    text = "\n".join(conflict.lines)
-    assert "torch from the cu128 index" in text and "gpus GB10" in text
+    (li,) = out.locked
+    chosen = li.result.choices["torch"].version
+    assert li.result.choices["cuda"].version.startswith("13.")
+    assert chosen != torch and ".".join(chosen.split(".")[:2]) in torch_builds()
+    assert any(b.startswith("13.") for b in torch_builds()[".".join(chosen.split(".")[:2])])
 
 
 def test_a_variant_installed_only_when_the_cuda_major_matches_is_not_flagged(tmp_path, run_aligner):

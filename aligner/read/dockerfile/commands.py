@@ -116,10 +116,10 @@ _INDEX_RELEASE = re.compile(r"/v?(\d+\.\d+(?:\.\d+)*(?:(?:rc|\.post|\.dev)\d+)?)
 
 
 _INDEX_OPTS = ("--index-url", "-i", "--extra-index-url", "--index", "--default-index")
-_BACKEND_OPTS = _INDEX_OPTS + ("--torch-backend",)
+BACKEND_OPTS = _INDEX_OPTS + ("--torch-backend",)
 
 
-def _option_values(words: List[Traced], names) -> List[Tuple[Traced, int]]:
+def option_values(words: List[Traced], names) -> List[Tuple[Traced, int]]:
     """(word, offset) of each value of the named options: `--opt=VALUE` (the value after `=`) or `--opt VALUE`."""
     out = []
     for k, word in enumerate(words):
@@ -135,14 +135,14 @@ def _option_values(words: List[Traced], names) -> List[Tuple[Traced, int]]:
 def _index_version(words: List[Traced]):
     """(word, i, j) of the release in the one index URL whose path names one (`…/wheels/0.13.0/cu130`)."""
     found = []
-    for url, offset in _option_values(words, _INDEX_OPTS):
+    for url, offset in option_values(words, _INDEX_OPTS):
         m = _INDEX_RELEASE.search(url.text + "/", offset)
         if m and m.end(1) <= len(url.text):
             found.append((url, m.start(1), m.end(1)))
     return found[0] if len(found) == 1 else None
 
 
-_CU_TAG = re.compile(r"(?:^|[/=+_-])cu(\d\d)(\d)(?=$|[/\s,_-])")
+CU_TAG = re.compile(r"(?:^|[/=+_-])cu(\d\d)(\d)(?=$|[/\s,_-])")
 # environment variables pip and uv read their index or torch backend from
 INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX",
                    "UV_DEFAULT_INDEX", "UV_TORCH_BACKEND")
@@ -152,7 +152,7 @@ def cuda_of_index(values: List[str]) -> Optional[str]:
     """The CUDA an install names through its index or backend (`…/whl/cu128`, `--torch-backend=cu130`):
     "12.8"; "cpu" for a CPU index or backend; None when nothing says."""
     for value in values:
-        m = _CU_TAG.search(value)
+        m = CU_TAG.search(value)
         if m:
             return f"{int(m.group(1))}.{m.group(2)}"
         if re.search(r"(?:^|/)cpu(?:$|/)", value):
@@ -162,7 +162,7 @@ def cuda_of_index(values: List[str]) -> Optional[str]:
 
 def index_values(words: List[Traced]) -> List[str]:
     """The values of a pip/uv command's index and backend options."""
-    return [word.text[offset:] for word, offset in _option_values(words, _BACKEND_OPTS)]
+    return [word.text[offset:] for word, offset in option_values(words, BACKEND_OPTS)]
 
 
 def requirement_finds(cat: Catalog, word: Traced, kind: str) -> Iterator[Found]:

@@ -40,6 +40,7 @@ class Pin:
     cuda: Optional[str] = None  # pip: the CUDA its index or torch backend names ("12.8", "cpu")
     platforms: Tuple[str, ...] = ()  # the only platforms whose build runs the command (a TARGETARCH branch); () all
     conditional: bool = False  # pip: the command runs only when a shell test holds (`if [ "$CUDA_MAJOR" = 13 ]`)
+    cuda_at: Optional[Tuple[str, int, int]] = None  # pip: (path, start, end) of the XYZ of its cuXYZ index
 
     @property
     def span(self) -> Span:
@@ -49,6 +50,7 @@ class Pin:
         out = asdict(self)
         out["extras"] = list(self.extras)
         out["platforms"] = list(self.platforms)
+        out.pop("cuda_at")  # where fix rewrites the index: not part of the documented pin
         return out
 
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from aligner.know import facts
 from aligner.know.components import Catalog, catalog
 from aligner.read.dockerfile.branches import platform_of
-from aligner.read.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds, any_python, os_python,
+from aligner.read.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds, any_python, os_python, option_values, BACKEND_OPTS, CU_TAG,
                                          image_path, index_values, requirement_finds)
 from aligner.read.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
 from aligner.read.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
@@ -128,6 +128,7 @@ class _Reader:
         self.bare_clones: List[Tuple[str, Pin]] = []  # the stage's clones pinned as having no ref
         self.cuda: Optional[str] = None  # the CUDA its index or torch backend names ("12.8", "cpu")
         self.conditional = False  # the command runs only when a shell test holds
+        self.cuda_at = None  # (path, start, end) of the digits of the command's cuXYZ index or backend
         self.constrained = False  # a constraints file (-c, PIP_CONSTRAINT, UV_CONSTRAINT) decides open specs
 
     def run(self) -> Dockerfile:
@@ -328,6 +329,7 @@ class _Reader:
                 self.out.other_python = True
                 self.out.any_python = self.out.any_python or any_python(words)
             self.only, self.cuda = only, self._index_cuda(words)
+            self.cuda_at = self._index_cuda_at(words)
             self.conditional = getattr(words, "conditional", False)
             self.constrained = self._constrained(words)
             for found in command_finds(self.cat, words, clone):
@@ -368,6 +370,24 @@ class _Reader:
                 values.append(value)
         values += [v.text for v in map(self._stage_value, INDEX_VARIABLES) if v is not None]
         return cuda_of_index(values)
+
+    def _index_cuda_at(self, words: List[Traced]):
+        """(path, byte start, byte end) of the XYZ of the one `cuXYZ` a command's index or backend option
+        writes, where one span of a file holds it; None otherwise."""
+        found = []
+        for word, offset in option_values(words, BACKEND_OPTS):
+            m = CU_TAG.search(word.text, max(0, offset - 1))  # the `=` of `--torch-backend=cu128` may lead it
+            if m and m.start(1) >= offset:
+                found.append((word, m.start(1), m.end(2)))
+        if len(found) != 1:
+            return None
+        word, i, j = found[0]
+        where = word.locate(i, j)
+        if not where:
+            return None
+        (a, b), _ = where
+        src = self._source(word.origin_of(i, j))
+        return src.path, src.byte_offset(a), src.byte_offset(b)
 
     def _program(self, script: Traced):
         commands, named = shell_program(script, self.lookup)
@@ -460,5 +480,6 @@ class _Reader:
             platforms=tuple(sorted(self.only)) if self.only is not None and f.kind != "from" else (),
             cuda=self.cuda if f.kind == "pip" else None,
             conditional=self.conditional if f.kind == "pip" else False,
+            cuda_at=self.cuda_at if f.kind == "pip" else None,
         )
         self.out.pins.append(pin)  # each use is a pin: `git checkout $REF` in one branch, `clone -b $REF` in another
