@@ -247,6 +247,11 @@ def _variants(fp: FilePlan, rel: str, doc, targets: Dict[str, tuple], image: str
     if "cuda" not in targets:
         return
     major = cuda_tuple(targets["cuda"][0])[0]
+    for v in doc.variants:
+        if not v.conditional and v.major != major and v.path == fp.path:
+            renamed = v.name.replace(f"cu{v.major}", f"cu{major}").replace(f"cuda{v.major}x", f"cuda{major}x")
+            fp.left.append(f"{rel}:{v.line}: {v.name} is built for CUDA {v.major}, the lock's CUDA is "
+                           f"{targets['cuda'][0]}: install {renamed} (aligner knows no release of it to write)")
     for pin in doc.pins:
         if pin.component == "torch" and pin.kind == "pip" and pin.cuda not in (None, "cpu") and not pin.conditional:
             _torch_build(fp, rel, pin, targets, image, platforms)

@@ -278,3 +278,16 @@ def test_a_variant_installed_only_when_the_cuda_major_matches_is_not_flagged(tmp
     d = repo(tmp_path, text)
     found = json.loads(run_aligner("check", "--no-cache", "--format", "json", cwd=d).stdout)["findings"]
     assert not [f for f in found if f["code"] == "AL005"], found
+
+
+def test_a_build_aligner_pins_no_version_of_is_flagged_and_named(tmp_path, run_aligner):
+    import json
+
+    text = ("FROM nvidia/cuda:13.0.1-devel-ubuntu24.04\nRUN apt-get update && apt-get install -y python3-pip\n"
+            "RUN pip install --break-system-packages cupy-cuda12x ucx-py-cu12\n")
+    d = repo(tmp_path, text)
+    found = json.loads(run_aligner("check", "--no-cache", "--format", "json", cwd=d).stdout)["findings"]
+    al005 = sorted(f["message"].split(" is built")[0] for f in found if f["code"] == "AL005")
+    assert al005 == ["cupy-cuda12x", "ucx-py-cu12"] and all(f["fix"] is None for f in found if f["code"] == "AL005")
+    out = run_aligner("fix", cwd=d)
+    assert "install cupy-cuda13x" in out.stderr and "install ucx-py-cu13" in out.stderr

@@ -71,11 +71,40 @@ GIT_CLONE_OPTS_WITH_ARG = frozenset(
 def command_finds(cat: Catalog, words: List[Traced], clone: "Clones") -> Iterator[Found]:
     """Versions in one simple shell command. `clone` carries the RUN's git clones."""
     texts = [w.text for w in words]
+    k = _program_at(texts)
+    if k is not None and posixpath.basename(texts[k]) == "git":
+        yield from _git(cat, words, texts, k + 1, clone)
+        return
+    args = install_args(words)
+    if args is None:
+        return
+    options = [w.text for w in args if w.text.startswith("-")]
+    # the image's own wheels: `--no-index`, `--find-links DIR` (a bare name there is the one built here)
+    local = any(o in ("--no-index", "-f", "--find-links") or o.startswith("--find-links=") for o in options)
+    indexed = _index_version(args)
+    for word in requirement_words(args):
+        for found in requirement_finds(cat, word, "pip"):
+            if indexed and found.i == found.j and not found.op:
+                # `uv pip install vllm --extra-index-url …/wheels/0.13.0/cu130`: the index serves one release
+                url, i, j = indexed
+                found = replace(found, word=url, i=i, j=j, op="==")
+            yield replace(found, local=True) if local else found
+
+
+def _program_at(texts: List[str]) -> Optional[int]:
+    """Where the program of a simple command is, past assignments and wrappers (`sudo`, `env`)."""
     k = 0
     while k < len(texts) and (_ASSIGN.match(texts[k]) or texts[k] in WRAPPERS):
         k += 1
-    if k >= len(texts):
-        return
+    return k if k < len(texts) else None
+
+
+def install_args(words: List[Traced]) -> Optional[List[Traced]]:
+    """The words after `install` of a pip or `uv pip` install command; None for any other command."""
+    texts = [w.text for w in words]
+    k = _program_at(texts)
+    if k is None:
+        return None
     prog = posixpath.basename(texts[k])
     if _PIP_PROG.fullmatch(prog):
         sub = k + 1
@@ -83,33 +112,41 @@ def command_finds(cat: Catalog, words: List[Traced], clone: "Clones") -> Iterato
         sub = k + 3
     elif prog == "uv" and texts[k + 1:k + 2] == ["pip"]:
         sub = k + 2
-    elif prog == "git":
-        yield from _git(cat, words, texts, k + 1, clone)
-        return
     else:
-        return
+        return None
     while sub < len(texts) and texts[sub].startswith("-"):
         sub += 1
     if sub >= len(texts) or texts[sub] != "install":
-        return
+        return None
+    return words[sub + 1:]
+
+
+def requirement_words(args: List[Traced]) -> Iterator[Traced]:
+    """The requirements among an install's arguments: not its options, nor the values they take."""
     skip = False
-    options = [w.text for w in words[sub + 1:] if w.text.startswith("-")]
-    # the image's own wheels: `--no-index`, `--find-links DIR` (a bare name there is the one built here)
-    local = any(o in ("--no-index", "-f", "--find-links") or o.startswith("--find-links=") for o in options)
-    indexed = _index_version(words[sub + 1:])
-    for word in words[sub + 1:]:
-        text = word.text
+    for word in args:
         if skip:
             skip = False
-        elif text.startswith("-"):
-            skip = "=" not in text and text in PIP_OPTS_WITH_ARG
+        elif word.text.startswith("-"):
+            skip = "=" not in word.text and word.text in PIP_OPTS_WITH_ARG
         else:
-            for found in requirement_finds(cat, word, "pip"):
-                if indexed and found.i == found.j and not found.op:
-                    # `uv pip install vllm --extra-index-url …/wheels/0.13.0/cu130`: the index serves one release
-                    url, i, j = indexed
-                    found = replace(found, word=url, i=i, j=j, op="==")
-                yield replace(found, local=True) if local else found
+            yield word
+
+
+_REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def variant_names(cat: Catalog, words: List[Traced]) -> Iterator[Tuple[str, Traced, int, int]]:
+    """(name, word, start, end of the CUDA digits) of each requirement of an install that names a build for one
+    CUDA major (`cupy-cuda12x`, `ucx-py-cu12`) and is no component aligner pins (those are pins already)."""
+    from aligner.know.versions import variant_major
+
+    args = install_args(words)
+    for word in requirement_words(args or []):
+        m = _REQ_NAME.match(word.text)
+        found = variant_major(m.group(0)) if m else None
+        if found and cat.by_pip(m.group(0)) is None:
+            yield m.group(0), word, found[1], found[2]
 
 
 _INDEX_RELEASE = re.compile(r"/v?(\d+\.\d+(?:\.\d+)*(?:(?:rc|\.post|\.dev)\d+)?)(?=/)")

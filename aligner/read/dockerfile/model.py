@@ -92,6 +92,20 @@ class HiddenUse:
     declared_line: int
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A requirement built for one CUDA major (`cupy-cuda12x`) that is no component aligner pins."""
+
+    name: str
+    major: int
+    path: str
+    line: int
+    column: int
+    start: Optional[int]  # byte offsets of the major's digits in the name; None when no one span holds them
+    end: Optional[int]
+    conditional: bool = False  # its command runs only when a shell test holds
+
+
 @dataclass
 class Dockerfile:
     path: str
@@ -106,4 +120,5 @@ class Dockerfile:
     os_python: List[Tuple[int, Optional[str]]] = field(default_factory=list)
     other_python: bool = False
     any_python: bool = False  # a command installs Python by a route with every minor (deadsnakes, uv, conda)
+    variants: List[Variant] = field(default_factory=list)
     unread: List[Tuple[int, str]] = field(default_factory=list)  # (line, why) of RUN scripts left unread

@@ -12,10 +12,10 @@ from urllib.parse import unquote
 from aligner.know import facts
 from aligner.know.components import Catalog, catalog
 from aligner.read.dockerfile.branches import platform_of
-from aligner.read.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds, any_python, os_python, option_values, BACKEND_OPTS, CU_TAG,
+from aligner.read.dockerfile.commands import (INDEX_VARIABLES, Clones, Found, command_finds, cuda_of_index, image_finds, any_python, os_python, option_values, variant_names, BACKEND_OPTS, CU_TAG,
                                          image_path, index_values, requirement_finds)
 from aligner.read.dockerfile.lexer import MAX_BYTES, Instruction, Source, lex
-from aligner.read.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable
+from aligner.read.dockerfile.model import Dockerfile, HiddenUse, Pin, Stage, Variable, Variant
 from aligner.read.dockerfile.traced import Piece, Traced
 from aligner.read.dockerfile.words import WordError, expand_word, shell_program, split_raw
 from aligner.base.errors import InputError
@@ -334,6 +334,8 @@ class _Reader:
             self.constrained = self._constrained(words)
             for found in command_finds(self.cat, words, clone):
                 self._pin(found)
+            for name, word, i, j in variant_names(self.cat, words):
+                self._variant(name, word, i, j)
         for bare in clone.unpinned:
             self._pin(bare)
             self.bare_clones.append((bare.name, self.out.pins[-1]))
@@ -370,6 +372,19 @@ class _Reader:
                 values.append(value)
         values += [v.text for v in map(self._stage_value, INDEX_VARIABLES) if v is not None]
         return cuda_of_index(values)
+
+    def _variant(self, name: str, word: Traced, i: int, j: int) -> None:
+        where = word.locate(i, j)
+        if where:
+            (a, b), _ = where
+            src = self._source(word.origin_of(i, j))
+            at, start, end = a, src.byte_offset(a), src.byte_offset(b)
+        else:
+            piece = word.slice(i, j).pieces[0]
+            src = self._source(piece.origin)
+            at, start, end = piece.start, None, None
+        self.out.variants.append(Variant(name, int(word.text[i:j]), src.path, src.line_of(at), src.column_of(at),
+                                         start, end, self.conditional))
 
     def _index_cuda_at(self, words: List[Traced]):
         """(path, byte start, byte end) of the XYZ of the one `cuXYZ` a command's index or backend option

@@ -102,6 +102,12 @@ def cuda_mismatch(ctx: Context) -> Iterator[Finding]:
                 yield ctx.find("AL005", pin.path, pin.line, pin.column,
                                f"{pin.name} is built for CUDA {variant[0]}, but the base image's CUDA is {base.version} "
                                f"({base.origin})")
+        for df in img.files:  # builds for one CUDA major that aligner pins no version of (cupy-cuda12x)
+            for v in df.variants:
+                if not v.conditional and v.major != cuda_tuple(base.version)[0]:
+                    yield ctx.find("AL005", v.path, v.line, v.column,
+                                   f"{v.name} is built for CUDA {v.major}, but the base image's CUDA is "
+                                   f"{base.version} ({base.origin})")
         found = _torch_cuda(ctx, img)
         if found:
             wheel, pin, how = found
